@@ -1,0 +1,1 @@
+"""staticserve: serve static files from the application process."""
