@@ -1,0 +1,185 @@
+"""ASGI adapter: turns a scope into a plan request and the plan into messages.
+
+Send strategy, fastest first:
+
+* a body held in memory goes out in one ``http.response.body`` message;
+* a whole file goes to the server by path when it advertises the
+  ``http.response.pathsend`` extension (granian), so no byte passes through
+  Python;
+* anything else is read in ``chunk_size`` pieces in the default thread pool,
+  off the event loop, and streamed; a client that goes away stops the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from .files import BodyReader, FileChanged, whole_file_unchanged
+from .http import NOT_FOUND, REQUEST_HEADERS
+from .plan import FileSlice, Plan
+from .service import StaticFiles
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+logger = logging.getLogger("staticserve")
+
+_WANTED = {name.encode("latin-1"): name for name in REQUEST_HEADERS}
+_PATHSEND = "http.response.pathsend"
+_REPLAN_ATTEMPTS = 3
+
+
+def route_path(scope: Scope) -> str:
+    """The request path below ``root_path`` (ASGI puts the mount point in both)."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if root_path and path.startswith(root_path):
+        if len(path) == len(root_path):
+            return "/"
+        if path[len(root_path)] == "/":
+            return path[len(root_path) :]
+    return path
+
+
+class StaticServe:
+    """ASGI middleware serving static files in front of ``app``.
+
+    ``StaticServe(app, root="static", prefix="/static/", **options)``; with
+    ``app=None`` it is a standalone app answering 404 to everything else.
+    Options are those of :class:`staticserve.Config`.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp | None = None,
+        root: str | os.PathLike[str] | None = None,
+        prefix: str = "/static/",
+        *,
+        files: StaticFiles | None = None,
+        **options: Any,
+    ) -> None:
+        self.app = app
+        self.files = files if files is not None else StaticFiles(root, prefix, **options)
+
+    def add_files(self, root: str | os.PathLike[str], prefix: str = "/static/") -> None:
+        """Serve another directory under another URL prefix."""
+        self.files.add_files(root, prefix)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if self.app is not None:
+                return await self.app(scope, receive, send)
+            return await _standalone_other(scope, receive, send)
+        path = route_path(scope)
+        files = self.files
+        if path.startswith(files.prefixes):
+            headers: dict[str, str] = {}
+            for name, value in scope["headers"]:
+                key = _WANTED.get(name)
+                if key is not None:
+                    text = value.decode("latin-1")
+                    headers[key] = headers[key] + ", " + text if key in headers else text
+            method = scope["method"]
+            query = scope.get("query_string", b"").decode("latin-1")
+            plan = files.plan(path, method, headers, query)
+            attempts = 0
+            while plan is not None:
+                if plan.body.__class__ is bytes:
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": plan.status,
+                            "headers": plan.headers,
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": plan.body})
+                    return
+                if await self._send_file(plan, scope, receive, send):
+                    return
+                attempts += 1
+                if attempts >= _REPLAN_ATTEMPTS:
+                    break
+                plan = files.replan(path, method, headers, query)
+        if self.app is not None:
+            return await self.app(scope, receive, send)
+        await _send_plan_bytes(NOT_FOUND, send)
+
+    async def _send_file(self, plan: Plan, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Send a file-backed plan; False (nothing sent) if the file changed."""
+        body = plan.body
+        if (
+            body.__class__ is FileSlice
+            and body.is_whole_file  # type: ignore[union-attr]
+            and _PATHSEND in scope.get("extensions", ())
+        ):
+            if not whole_file_unchanged(body):  # type: ignore[arg-type]
+                return False
+            await send(
+                {"type": "http.response.start", "status": plan.status, "headers": plan.headers}
+            )
+            await send({"type": _PATHSEND, "path": body.variant.path})  # type: ignore[union-attr]
+            return True
+
+        reader = BodyReader(body, self.files.config.chunk_size)
+        if not reader.open():
+            return False
+        loop = asyncio.get_running_loop()
+        gone = asyncio.Event()
+        watcher = loop.create_task(_watch_disconnect(receive, gone))
+        try:
+            await send(
+                {"type": "http.response.start", "status": plan.status, "headers": plan.headers}
+            )
+            chunk = await loop.run_in_executor(None, reader.read)
+            while not gone.is_set():
+                following = await loop.run_in_executor(None, reader.read) if chunk else b""
+                more = bool(following)
+                await send({"type": "http.response.body", "body": chunk, "more_body": more})
+                if not more:
+                    break
+                chunk = following
+        except FileChanged as exc:
+            # Headers promised more bytes than the file now has: the only
+            # honest move left is to cut the response short.
+            logger.warning("staticserve: %s shrank while being sent; response cut short", exc)
+        except OSError:
+            pass  # the client went away (servers raise OSError subclasses for that)
+        finally:
+            watcher.cancel()
+            reader.close()
+        return True
+
+
+async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            return
+
+
+async def _send_plan_bytes(plan: Plan, send: Send) -> None:
+    await send({"type": "http.response.start", "status": plan.status, "headers": plan.headers})
+    await send({"type": "http.response.body", "body": plan.body})
+
+
+async def _standalone_other(scope: Scope, receive: Receive, send: Send) -> None:
+    """Lifespan and websocket scopes when there is no app to hand them to."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    elif scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.close", "code": 1000})

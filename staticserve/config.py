@@ -1,0 +1,94 @@
+"""Options shared by every adapter, validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+# Django's hashed names: ``name.<12 hex>.ext`` (ManifestStaticFilesStorage).
+DEFAULT_IMMUTABLE_PATTERN = r"\.[0-9a-f]{12}\.[^./]+$"
+
+ImmutableTest = Callable[[str, str], bool]
+AddHeaders = Callable[[list[tuple[str, str]], str, str], None]
+
+
+class ConfigError(ValueError):
+    """A start-up problem: the message names the file or option and the fix."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every option of staticserve; see README "Configuration" for each one.
+
+    ``max_age`` applies to files that are not immutable; ``None`` means 60 s in
+    production and 0 (``no-cache``) with ``autorefresh``.
+    """
+
+    max_age: int | None = None
+    immutable_file_test: ImmutableTest | str | None = DEFAULT_IMMUTABLE_PATTERN
+    index_file: bool | str = False
+    allow_all_origins: bool = False
+    add_headers: AddHeaders | None = None
+    mimetypes: Mapping[str, str] | None = None
+    charset: str = "utf-8"
+    memory_file_max: int = 256 * 1024
+    memory_budget: int = 64 * 1024 * 1024
+    chunk_size: int = 1024 * 1024
+    max_ranges: int = 32
+    include_dotfiles: bool = False
+    follow_outside_symlinks: bool = False
+    autorefresh: bool = False
+    manifest: bool = True
+    _immutable: ImmutableTest = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("memory_file_max", "memory_budget", "max_ranges"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"staticserve: option {name} must be >= 0")
+        if self.chunk_size <= 0:
+            raise ConfigError("staticserve: option chunk_size must be > 0")
+        if self.max_age is not None and self.max_age < 0:
+            raise ConfigError("staticserve: option max_age must be >= 0 or None")
+        object.__setattr__(self, "_immutable", _compile_immutable_test(self.immutable_file_test))
+
+    @property
+    def effective_max_age(self) -> int:
+        if self.max_age is not None:
+            return self.max_age
+        return 0 if self.autorefresh else 60
+
+    @property
+    def index_name(self) -> str | None:
+        if self.index_file is True:
+            return "index.html"
+        return self.index_file or None
+
+    def is_immutable(self, path: str, url: str) -> bool:
+        return self._immutable(path, url)
+
+
+def _compile_immutable_test(test: ImmutableTest | str | None) -> ImmutableTest:
+    if test is None:
+        return lambda path, url: False
+    if callable(test):
+        return test
+    try:
+        pattern = re.compile(test)
+    except re.error as exc:
+        raise ConfigError(
+            f"staticserve: immutable_file_test {test!r} is not a valid regular expression: {exc}"
+        ) from None
+    return lambda path, url: pattern.search(url) is not None
+
+
+def make_config(**options: object) -> Config:
+    """Build a Config from keyword options, naming any unknown option."""
+    known = {f for f in Config.__dataclass_fields__ if not f.startswith("_")}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(
+            f"staticserve: unknown option(s) {', '.join(unknown)}; "
+            f"known options are {', '.join(sorted(known))}"
+        )
+    return Config(**options)  # type: ignore[arg-type]

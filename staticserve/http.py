@@ -1,0 +1,417 @@
+"""HTTP semantics, sans-IO: (entry, method, request headers) → Plan.
+
+This is the only module that knows HTTP rules. It does no I/O: adapters look
+the entry up in the index, collect the request headers named in
+:data:`REQUEST_HEADERS`, call :func:`respond` and send the plan.
+
+Choices the RFCs leave open, made once here:
+
+* No ``Accept-Encoding`` header means identity (RFC 9110 12.5.3 would allow any
+  coding; ``curl`` and friends expect plain bytes). When no acceptable coding
+  exists at all (``identity;q=0`` and nothing else we have), the header is
+  disregarded and identity is sent rather than a 406 (RFC 9110 12.5.3).
+* Among acceptable codings the smallest variant wins; equal sizes go to the
+  client's first-listed coding.
+* A ``Range`` request is served from the identity representation whenever
+  identity is acceptable, so a partial body can always be decoded and resumed
+  regardless of the compressor used to build a sibling. If identity is not
+  acceptable the range is ignored and the negotiated variant sent in full.
+* Ranges on an empty file are ignored (200). More than ``max_ranges`` ranges in
+  one request, or a malformed ``Range``, are ignored (200). Overlapping and
+  adjacent ranges are coalesced; one range left → a plain 206.
+* ``If-Range`` with a date matches only the exact ``Last-Modified`` value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote
+
+from .plan import FileSlice, Multipart, Plan
+from .resource import Redirect, Resource, Variant
+
+# The request headers respond() reads, lower-case. Adapters pass only these.
+REQUEST_HEADERS = (
+    "accept-encoding",
+    "range",
+    "if-range",
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+    "if-unmodified-since",
+)
+
+_ALLOW = (b"allow", b"GET, HEAD")
+_EMPTY = (b"content-length", b"0")
+
+NOT_FOUND = Plan(
+    404,
+    ((b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"9")),
+    b"Not Found",
+)
+
+
+def respond(
+    entry: Resource | Redirect,
+    method: str,
+    headers: Mapping[str, str],
+    query: str = "",
+    max_ranges: int = 32,
+) -> Plan:
+    """Plan the response to ``method`` on ``entry`` given the request headers."""
+    if method != "GET" and method != "HEAD":
+        return Plan(405, (_ALLOW, _EMPTY), b"")
+    if entry.__class__ is Redirect:
+        return _redirect(entry, query)  # type: ignore[arg-type]
+    resource: Resource = entry  # type: ignore[assignment]
+    head = method == "HEAD"
+
+    range_header = headers.get("range") if not head else None
+    variant = None
+    if range_header is not None and resource.encoded:
+        if _acceptable_codings(headers.get("accept-encoding"))[1]:
+            variant = resource.identity
+        else:
+            range_header = None  # identity refused: send the negotiated variant whole
+    if variant is None:
+        variant = select_variant(resource, headers.get("accept-encoding"))
+
+    if len(headers) > (1 if "accept-encoding" in headers else 0):
+        precondition = _evaluate_preconditions(resource, variant, headers)
+        if precondition is not None:
+            return precondition
+        if range_header is not None:
+            if_range = headers.get("if-range")
+            if if_range is None or _if_range_matches(if_range, resource, variant):
+                ranged = _ranges(variant, range_header, max_ranges)
+                if ranged is not None:
+                    return ranged
+    return variant.plan_head if head else variant.plan_get
+
+
+# -- negotiation (RFC 9110 12.5.3) ------------------------------------------
+
+_QVALUE = re.compile(r"(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)\Z")
+_ALIASES = {"x-gzip": "gzip"}
+# Parsed Accept-Encoding values; browsers send a handful of distinct strings.
+_accept_cache: dict[str | None, tuple[dict[str, tuple[float, int]], bool]] = {}
+_ACCEPT_CACHE_MAX = 512
+
+
+def parse_accept_encoding(value: str) -> dict[str, tuple[float, int]]:
+    """``Accept-Encoding`` → {coding: (q, position)}; malformed members ignored."""
+    result: dict[str, tuple[float, int]] = {}
+    for position, member in enumerate(value.split(",")):
+        coding, _, params = member.partition(";")
+        coding = coding.strip().lower()
+        if not coding or not _is_token(coding):
+            continue
+        q = 1.0
+        if params:
+            name, _, raw = params.partition("=")
+            raw = raw.strip()
+            if name.strip().lower() != "q" or not _QVALUE.match(raw):
+                continue
+            q = float(raw)
+        coding = _ALIASES.get(coding, coding)
+        if coding not in result:  # the first mention of a coding counts
+            result[coding] = (q, position)
+    return result
+
+
+def _acceptable_codings(value: str | None) -> tuple[dict[str, tuple[float, int]], bool]:
+    """(parsed preferences, identity acceptable), cached by header value."""
+    cached = _accept_cache.get(value)
+    if cached is not None:
+        return cached
+    if value is None:
+        prefs: dict[str, tuple[float, int]] = {}
+        identity_ok = True
+    else:
+        prefs = parse_accept_encoding(value[:4096])
+        identity = prefs.get("identity", prefs.get("*"))
+        identity_ok = identity is None or identity[0] > 0
+    if len(_accept_cache) >= _ACCEPT_CACHE_MAX:
+        _accept_cache.clear()
+    result = (prefs, identity_ok)
+    _accept_cache[value] = result
+    return result
+
+
+def select_variant(resource: Resource, accept_encoding: str | None) -> Variant:
+    """The smallest variant the client accepts (identity if none other)."""
+    if not resource.encoded or accept_encoding is None:
+        return resource.identity
+    prefs = _acceptable_codings(accept_encoding)[0]
+    star = prefs.get("*")
+    best = None
+    best_position = 0
+    for variant in resource.encoded:  # smallest first
+        pref = prefs.get(variant.encoding, star)
+        if pref is None or pref[0] <= 0:
+            continue
+        if best is None or (variant.size == best.size and pref[1] < best_position):
+            best, best_position = variant, pref[1]
+        else:
+            break
+    return best or resource.identity
+
+
+_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
+
+
+def _is_token(value: str) -> bool:
+    return all(c in _TOKEN_CHARS for c in value)
+
+
+# -- conditional requests (RFC 9110 13.2.2) ---------------------------------
+
+
+def _evaluate_preconditions(
+    resource: Resource, variant: Variant, headers: Mapping[str, str]
+) -> Plan | None:
+    if_match = headers.get("if-match")
+    if if_match is not None:
+        if not _etag_list_matches(if_match, variant.etag, strong=True):
+            return _precondition_failed(variant)
+    else:
+        if_unmodified_since = headers.get("if-unmodified-since")
+        if if_unmodified_since is not None:
+            date = parse_http_date(if_unmodified_since)
+            if date is not None and resource.last_modified_epoch > date:
+                return _precondition_failed(variant)
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        if if_none_match == variant.etag or _etag_list_matches(
+            if_none_match, variant.etag, strong=False
+        ):
+            return variant.plan_not_modified  # only GET and HEAD reach here
+        return None
+    if_modified_since = headers.get("if-modified-since")
+    if if_modified_since is not None:
+        if if_modified_since == resource.last_modified:
+            return variant.plan_not_modified
+        date = parse_http_date(if_modified_since)
+        if date is not None and resource.last_modified_epoch <= date:
+            return variant.plan_not_modified
+    return None
+
+
+def _precondition_failed(variant: Variant) -> Plan:
+    return Plan(412, ((b"etag", variant.etag.encode("latin-1")), _EMPTY), b"")
+
+
+_ENTITY_TAG = re.compile(r'\s*(W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*(?:,|\Z)')
+
+
+def parse_etag_list(value: str) -> list[tuple[bool, str]] | None:
+    """``If-Match`` / ``If-None-Match`` → [(weak, '"opaque"')]; ``*`` → []; None if malformed."""
+    if value.strip() == "*":
+        return []
+    tags: list[tuple[bool, str]] = []
+    position, end = 0, len(value)
+    while position < end:
+        if value[position] in " \t,":
+            position += 1
+            continue
+        match = _ENTITY_TAG.match(value, position)
+        if match is None:
+            return None
+        tags.append((match.group(1) is not None, match.group(2)))
+        position = match.end()
+    return tags
+
+
+def _etag_list_matches(value: str, etag: str, strong: bool) -> bool:
+    tags = parse_etag_list(value)
+    if tags is None:
+        return False
+    if not tags:  # "*": any current representation
+        return True
+    # Our tags are all strong, so a strong match only needs the other side strong.
+    return any(tag == etag and not (strong and weak) for weak, tag in tags)
+
+
+def _if_range_matches(value: str, resource: Resource, variant: Variant) -> bool:
+    value = value.strip()
+    if value.startswith('"'):
+        return value == variant.etag
+    if value.startswith("W/"):
+        return False  # If-Range needs a strong validator
+    return value == resource.last_modified
+
+
+_IMF_FIXDATE = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r" \d{4} \d\d:\d\d:\d\d GMT\Z"
+)
+_RFC850 = re.compile(
+    r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \d\d-"
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d\d \d\d:\d\d:\d\d GMT\Z"
+)
+_ASCTIME = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r" [ \d]\d \d\d:\d\d:\d\d \d{4}\Z"
+)
+
+
+def parse_http_date(value: str) -> int | None:
+    """An HTTP-date (IMF-fixdate, RFC 850 or asctime) → Unix seconds, or None."""
+    value = value.strip()
+    if len(value) > 40 or not (
+        _IMF_FIXDATE.match(value) or _RFC850.match(value) or _ASCTIME.match(value)
+    ):
+        return None
+    try:
+        return int(parsedate_to_datetime(value).timestamp())
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+
+
+# -- ranges (RFC 9110 14) ----------------------------------------------------
+
+_MAX_DIGITS = 18  # beyond any file size; longer numbers are clamped, not parsed
+
+
+def parse_range(value: str, size: int, max_ranges: int) -> list[tuple[int, int]] | None:
+    """``Range`` → satisfiable [(first, last)] inclusive, in request order.
+
+    Returns None when the header must be ignored (malformed, not bytes, too
+    many ranges) and [] when it is well-formed but nothing is satisfiable.
+    """
+    unit, sep, spec = value.partition("=")
+    if not sep or unit.strip().lower() != "bytes":
+        return None
+    ranges: list[tuple[int, int]] = []
+    count = 0
+    for member in spec.split(","):
+        member = member.strip(" \t")
+        if not member:
+            continue
+        count += 1
+        if count > max_ranges:
+            return None
+        first_s, dash, last_s = member.partition("-")
+        if (
+            not dash
+            or not (first_s.isdigit() or first_s == "")
+            or not (last_s.isdigit() or last_s == "")
+        ):
+            return None
+        if not first_s.isascii() or not last_s.isascii():
+            return None  # str.isdigit accepts other scripts' digits
+        if first_s == "":
+            if last_s == "":
+                return None
+            suffix = _to_int(last_s)
+            if suffix == 0:
+                continue  # unsatisfiable suffix
+            ranges.append((max(0, size - suffix), size - 1))
+            continue
+        first = _to_int(first_s)
+        last = _to_int(last_s) if last_s else size - 1
+        if last < first:
+            return None
+        if first < size:
+            ranges.append((first, min(last, size - 1)))
+    if count == 0:
+        return None
+    return ranges
+
+
+def _to_int(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _MAX_DIGITS else 10**_MAX_DIGITS
+
+
+def coalesce(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merge overlapping and adjacent ranges (sorted by start)."""
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1] + 1:
+            if last > merged[-1][1]:
+                merged[-1] = (merged[-1][0], last)
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def _ranges(variant: Variant, value: str, max_ranges: int) -> Plan | None:
+    size = variant.size
+    if size == 0:
+        return None
+    ranges = parse_range(value, size, max_ranges)
+    if ranges is None:
+        return None
+    if not ranges:
+        return Plan(
+            416,
+            ((b"content-range", f"bytes */{size}".encode("latin-1")), _EMPTY),
+            b"",
+        )
+    ranges = coalesce(ranges)
+    if len(ranges) == 1:
+        first, last = ranges[0]
+        if first == 0 and last == size - 1:
+            return None  # the whole file: a plain 200 is shorter and cacheable
+        return _single_range(variant, first, last)
+    return _multipart(variant, ranges)
+
+
+def _slice(variant: Variant, first: int, last: int) -> bytes | FileSlice:
+    if variant.body is not None:
+        return variant.body[first : last + 1]
+    return FileSlice(variant, first, last - first + 1)
+
+
+def _single_range(variant: Variant, first: int, last: int) -> Plan:
+    headers = (
+        *variant.base_headers,
+        (b"content-range", f"bytes {first}-{last}/{variant.size}".encode("latin-1")),
+        (b"content-length", str(last - first + 1).encode("latin-1")),
+    )
+    return Plan(206, headers, _slice(variant, first, last))
+
+
+def multipart_boundary(variant: Variant) -> str:
+    """Deterministic per representation, so equal requests get equal bytes."""
+    return "staticserve-" + hashlib.sha1(variant.etag.encode("latin-1")).hexdigest()[:24]
+
+
+def _multipart(variant: Variant, ranges: list[tuple[int, int]]) -> Plan:
+    boundary = multipart_boundary(variant)
+    content_type = variant.resource.content_type
+    parts: list[bytes | FileSlice] = []
+    for first, last in ranges:
+        part_head = (
+            f"--{boundary}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Range: bytes {first}-{last}/{variant.size}\r\n\r\n"
+        )
+        parts.append(part_head.encode("latin-1"))
+        parts.append(_slice(variant, first, last))
+        parts.append(b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode("latin-1"))
+    body = Multipart(tuple(parts))
+    dropped = {b"content-type", b"content-encoding"}
+    headers = (
+        *(h for h in variant.base_headers if h[0] not in dropped),
+        (b"content-type", f"multipart/byteranges; boundary={boundary}".encode("latin-1")),
+        (b"content-length", str(body.length).encode("latin-1")),
+    )
+    return Plan(206, headers, body)
+
+
+# -- redirects -----------------------------------------------------------------
+
+
+def _redirect(redirect: Redirect, query: str) -> Plan:
+    # A relative reference (RFC 9110 10.2.2) keeps any mount point or proxy prefix.
+    location = quote(redirect.location) + ("?" + query if query else "")
+    return Plan(
+        302,
+        ((b"location", location.encode("latin-1", "replace")), _EMPTY),
+        b"",
+    )

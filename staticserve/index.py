@@ -1,0 +1,372 @@
+"""StaticIndex: scan roots (and their manifests) into a table URL → Resource.
+
+Scanning vets every file once (regular file, no dotfiles, no symlink out of
+the root, a name that is valid UTF-8) and records only its path and which
+compressed siblings lie beside it. The full :class:`Resource`, with its header
+lists, is built the first time its URL is requested, so indexing 100k files
+costs one ``scandir`` pass and a few small objects per file.
+
+A request path is only ever used as a key into this table; it never reaches
+the filesystem (except in ``autorefresh`` mode, where :meth:`_find_on_disk`
+vets it exactly as the scan would).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import stat as stat_module
+import threading
+
+from .config import Config, ConfigError
+from .resource import (
+    SIBLING_ENCODINGS,
+    FileGone,
+    MemoryBudget,
+    Redirect,
+    Resource,
+    load_resource,
+)
+
+logger = logging.getLogger("staticserve")
+
+MANIFEST_NAME = "staticfiles.json"
+_HASH_IN_NAME = re.compile(r"\.([0-9a-f]{12})\.[^./]+$")
+_SIBLING_SUFFIXES = {suffix: encoding for suffix, encoding in SIBLING_ENCODINGS}
+
+# Scan result for a file not yet requested: (file path, sibling encodings).
+Pending = tuple[str, tuple[str, ...]]
+Entry = Resource | Redirect
+
+
+def normalize_prefix(prefix: str) -> str:
+    """``static`` / ``/static`` / ``/static/`` → ``/static/``."""
+    prefix = "/" + prefix.strip("/")
+    return prefix if prefix == "/" else prefix + "/"
+
+
+class _Root:
+    __slots__ = ("manifest_hashed", "manifest_tags", "path", "prefix", "real")
+
+    def __init__(self, path: str, prefix: str) -> None:
+        self.path = os.path.abspath(path)
+        self.real = os.path.realpath(path)
+        self.prefix = prefix
+        self.manifest_hashed: set[str] = set()
+        self.manifest_tags: dict[str, tuple[str, int | None]] = {}
+
+
+class StaticIndex:
+    """The table of every servable URL, built once at start-up."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        self.roots: list[_Root] = []
+        self.prefixes: tuple[str, ...] = ()
+        self._pending: dict[str, Pending] = {}
+        self._entries: dict[str, Entry] = {}
+        self._url_root: dict[str, _Root] = {}
+        self._memory = MemoryBudget(self.config.memory_file_max, self.config.memory_budget)
+        self._lock = threading.Lock()
+
+    # -- building -------------------------------------------------------
+
+    def add_root(self, path: str | os.PathLike[str], prefix: str = "/static/") -> None:
+        """Index every file under ``path`` at URLs starting with ``prefix``.
+
+        Raises ConfigError if ``path`` is not a directory. Later roots do not
+        replace URLs an earlier root already provides (first root wins).
+        """
+        path = os.fspath(path)
+        if not os.path.isdir(path):
+            raise ConfigError(
+                f"staticserve: static root {path!r} is not a directory; create it, "
+                "run `staticserve build` / `collectstatic`, or fix the root option"
+            )
+        root = _Root(path, normalize_prefix(prefix))
+        self.roots.append(root)
+        self.prefixes = tuple(sorted({r.prefix for r in self.roots}, key=len, reverse=True))
+        if self.config.manifest:
+            self._read_manifest(root)
+        self._scan(root)
+
+    def _read_manifest(self, root: _Root) -> None:
+        manifest_path = os.path.join(root.path, MANIFEST_NAME)
+        try:
+            with open(manifest_path, "rb") as f:
+                data = json.loads(f.read())
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"staticserve: cannot read manifest {manifest_path}: {exc}; "
+                "rebuild it (staticserve build / collectstatic) or delete it"
+            ) from None
+        if not isinstance(data, dict) or data.get("version") not in ("1.0", "1.1"):
+            raise ConfigError(
+                f"staticserve: manifest {manifest_path} is not a Django staticfiles "
+                "manifest of version 1.0 or 1.1; rebuild it or delete it"
+            )
+        paths = data.get("paths") or {}
+        files = data.get("files") or {}
+        if not isinstance(paths, dict) or not isinstance(files, dict):
+            raise ConfigError(f"staticserve: manifest {manifest_path} has malformed entries")
+        root.manifest_hashed = {str(v) for v in paths.values()}
+        for name, info in files.items():
+            integrity = info.get("integrity") if isinstance(info, dict) else None
+            size = info.get("size") if isinstance(info, dict) else None
+            if isinstance(integrity, str) and "-" in integrity and isinstance(size, int):
+                # The digest's base64 is safe inside an entity-tag (RFC 9110 8.8.3).
+                root.manifest_tags[name] = (integrity.split("-", 1)[1][:27], size)
+        for hashed in root.manifest_hashed:
+            match = _HASH_IN_NAME.search(hashed)
+            if match and hashed not in root.manifest_tags:
+                # Django's own manifest: a hashed name carries its content's MD5.
+                # (Not its original's: Django rewrites only the hashed copy.)
+                root.manifest_tags[hashed] = (match.group(1), None)
+
+    def _scan(self, root: _Root) -> None:
+        seen_dirs = {root.real}
+        stack = [(root.path, "")]
+        pending = self._pending
+        include_dotfiles = self.config.include_dotfiles
+        while stack:
+            directory, rel_dir = stack.pop()
+            try:
+                with os.scandir(directory) as it:
+                    entries = list(it)
+            except OSError as exc:
+                logger.warning("staticserve: skipping directory %s: %s", directory, exc)
+                continue
+            names = {e.name for e in entries}
+            for entry in entries:
+                name = entry.name
+                if name[0] == "." and not include_dotfiles:
+                    continue
+                rel = rel_dir + name
+                try:
+                    is_link = entry.is_symlink()
+                    if is_link:
+                        target = self._vet_symlink(root, entry.path)
+                        if target is None:
+                            continue
+                    if entry.is_dir():
+                        if is_link:
+                            real = os.path.realpath(entry.path)
+                            if real in seen_dirs:
+                                continue  # a symlink loop
+                            seen_dirs.add(real)
+                        stack.append((entry.path, rel + "/"))
+                        continue
+                    if not entry.is_file():
+                        continue  # sockets, FIFOs, devices
+                except OSError as exc:
+                    logger.warning("staticserve: skipping %s: %s", entry.path, exc)
+                    continue
+                suffix = name[name.rfind(".") :] if "." in name else ""
+                if suffix in _SIBLING_SUFFIXES and name[: -len(suffix)] in names:
+                    continue  # a compressed sibling: served as a variant, not by name
+                if rel == MANIFEST_NAME:
+                    continue
+                if not _is_utf8(rel):
+                    logger.warning(
+                        "staticserve: skipping %s: its name is not valid UTF-8, so no URL "
+                        "can name it; rename it",
+                        entry.path,
+                    )
+                    continue
+                encodings = tuple(
+                    encoding for suffix, encoding in SIBLING_ENCODINGS if name + suffix in names
+                )
+                url = root.prefix + rel
+                if url not in pending:
+                    pending[url] = (entry.path, _intern(encodings))
+                    self._url_root[url] = root
+        self._add_index_urls(root)
+
+    def _vet_symlink(self, root: _Root, path: str) -> str | None:
+        real = os.path.realpath(path)
+        if not os.path.exists(real):
+            return None
+        if self.config.follow_outside_symlinks or _is_within(real, root.real):
+            return real
+        logger.info("staticserve: not serving %s: it links outside the root", path)
+        return None
+
+    def _add_index_urls(self, root: _Root) -> None:
+        index_name = self.config.index_name
+        if not index_name:
+            return
+        suffix = "/" + index_name
+        for url in [u for u in self._pending if self._url_root[u] is root]:
+            if url == root.prefix + index_name:
+                self._pending.setdefault(root.prefix, self._pending[url])
+                self._url_root.setdefault(root.prefix, root)
+            elif url.endswith(suffix):
+                directory_url = url[: -len(index_name)]
+                self._pending.setdefault(directory_url, self._pending[url])
+                self._url_root.setdefault(directory_url, root)
+                bare = directory_url[:-1]
+                if bare not in self._pending:
+                    self._entries[bare] = Redirect(bare.rsplit("/", 1)[1] + "/")
+
+    # -- lookup ---------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def __contains__(self, url: str) -> bool:
+        return url in self._pending or url in self._entries
+
+    def urls(self) -> list[str]:
+        return sorted(self._pending)
+
+    def lookup(self, url: str) -> Entry | None:
+        """The Resource (or Redirect) for a decoded URL path, or None."""
+        entry = self._entries.get(url)
+        if entry is not None and not self.config.autorefresh:
+            return entry
+        if self.config.autorefresh:
+            return self._lookup_fresh(url, entry)
+        pending = self._pending.get(url)
+        if pending is None:
+            return None
+        return self._load(url, pending)
+
+    def refresh(self, url: str) -> Entry | None:
+        """Re-read one URL's file after it changed or vanished on disk."""
+        with self._lock:
+            self._entries.pop(url, None)
+        pending = self._pending.get(url)
+        if pending is None:
+            return None
+        return self._load(url, pending)
+
+    def _load(self, url: str, pending: Pending) -> Resource | None:
+        path, encodings = pending
+        root = self._url_root[url]
+        rel = url[len(root.prefix) :]
+        if rel == "" or rel.endswith("/"):
+            rel += self.config.index_name or ""
+        hashed = rel in root.manifest_hashed
+        try:
+            resource = load_resource(
+                url,
+                path,
+                encodings,
+                self.config,
+                etag_hint=root.manifest_tags.get(rel),
+                immutable=hashed or self.config.is_immutable(path, rel),
+                memory=None if self.config.autorefresh else self._memory,
+            )
+        except FileGone:
+            with self._lock:
+                self._pending.pop(url, None)
+                self._entries.pop(url, None)
+            return None
+        with self._lock:
+            self._entries[url] = resource
+        return resource
+
+    # -- autorefresh (development) ---------------------------------------
+
+    def _lookup_fresh(self, url: str, entry: Entry | None) -> Entry | None:
+        if isinstance(entry, Redirect):
+            return entry
+        found = self._find_on_disk(url)
+        if found is None:
+            with self._lock:
+                self._pending.pop(url, None)
+                self._entries.pop(url, None)
+            return None
+        root, path = found
+        encodings = tuple(
+            encoding for suffix, encoding in SIBLING_ENCODINGS if os.path.isfile(path + suffix)
+        )
+        pending = (path, encodings)
+        if isinstance(entry, Resource) and entry.source == pending:
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None
+            current = entry.identity
+            if (
+                st
+                and st.st_size == current.size
+                and st.st_mtime_ns == current.mtime_ns
+                and all(_unchanged(v.path, v.size, v.mtime_ns) for v in entry.encoded)
+            ):
+                return entry
+        with self._lock:
+            self._pending[url] = pending
+            self._url_root[url] = root
+        return self._load(url, pending)
+
+    def _find_on_disk(self, url: str) -> tuple[_Root, str] | None:
+        """Map a URL to a vetted file under a root, as a scan would have."""
+        for root in self.roots:
+            if not url.startswith(root.prefix):
+                continue
+            rel = url[len(root.prefix) :]
+            if rel == "" or rel.endswith("/"):
+                if not self.config.index_name:
+                    continue
+                rel += self.config.index_name
+            parts = rel.split("/")
+            if any(_bad_segment(p, self.config.include_dotfiles) for p in parts):
+                return None
+            last = parts[-1]
+            suffix = last[last.rfind(".") :] if "." in last else ""
+            path = os.path.join(root.path, *parts)
+            if suffix in _SIBLING_SUFFIXES and os.path.exists(path[: -len(suffix)]):
+                return None
+            if rel == MANIFEST_NAME:
+                return None
+            try:
+                st = os.stat(path)
+            except (OSError, ValueError):
+                continue
+            if not stat_module.S_ISREG(st.st_mode):
+                continue
+            real = os.path.realpath(path)
+            if not self.config.follow_outside_symlinks and not _is_within(real, root.real):
+                return None
+            return root, path
+        return None
+
+
+_INTERNED: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _intern(encodings: tuple[str, ...]) -> tuple[str, ...]:
+    return _INTERNED.setdefault(encodings, encodings)
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode's surrogate escapes
+        return False
+    return True
+
+
+def _is_within(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def _bad_segment(segment: str, include_dotfiles: bool) -> bool:
+    if segment in ("", ".", ".."):
+        return True
+    if segment[0] == "." and not include_dotfiles:
+        return True
+    return "\\" in segment or "\x00" in segment or os.sep in segment
+
+
+def _unchanged(path: str, size: int, mtime_ns: int) -> bool:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return st.st_size == size and st.st_mtime_ns == mtime_ns

@@ -1,0 +1,90 @@
+"""The values that cross from the sans-IO core to an adapter: a response plan.
+
+A plan is status + header list + body, where the body is one of
+
+* ``bytes``: send as is (``b""`` for HEAD, 304, 412, ...);
+* :class:`FileSlice`: ``length`` bytes of a variant's file from ``offset``;
+* :class:`Multipart`: a ``multipart/byteranges`` body, a sequence of ``bytes``
+  and :class:`FileSlice` parts sent in order.
+
+Header names and values are ``bytes`` (ASGI's form); WSGI adapters use
+:meth:`Plan.str_headers`, which is cached for the plans built once per file.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .resource import Variant
+
+Headers = tuple[tuple[bytes, bytes], ...]
+
+
+class FileSlice:
+    __slots__ = ("length", "offset", "variant")
+
+    def __init__(self, variant: Variant, offset: int, length: int) -> None:
+        self.variant = variant
+        self.offset = offset
+        self.length = length
+
+    @property
+    def is_whole_file(self) -> bool:
+        return self.offset == 0 and self.length == self.variant.size
+
+    def __repr__(self) -> str:
+        return f"FileSlice({self.variant.path!r}, {self.offset}, {self.length})"
+
+
+class Multipart:
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: tuple[bytes | FileSlice, ...]) -> None:
+        self.parts = parts
+
+    @property
+    def length(self) -> int:
+        return sum(len(p) if isinstance(p, bytes) else p.length for p in self.parts)
+
+
+Body = bytes | FileSlice | Multipart
+
+STATUS_PHRASES = {
+    200: "OK",
+    206: "Partial Content",
+    302: "Found",
+    304: "Not Modified",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    412: "Precondition Failed",
+    416: "Range Not Satisfiable",
+}
+
+
+class Plan:
+    """What to send: built by :mod:`staticserve.http`, executed by an adapter."""
+
+    __slots__ = ("_str_headers", "body", "headers", "status")
+
+    def __init__(self, status: int, headers: Headers, body: Body) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self._str_headers: list[tuple[str, str]] | None = None
+
+    @property
+    def status_line(self) -> str:
+        return f"{self.status} {STATUS_PHRASES.get(self.status, '')}".rstrip()
+
+    def str_headers(self) -> list[tuple[str, str]]:
+        """Headers as WSGI wants them (latin-1 ``str``), computed once per plan."""
+        if self._str_headers is None:
+            self._str_headers = [
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in self.headers
+            ]
+        # WSGI servers may append to the list they are given: hand out a copy.
+        return list(self._str_headers)
+
+    def __repr__(self) -> str:
+        return f"Plan({self.status}, {self.headers!r}, {self.body!r})"

@@ -1,0 +1,58 @@
+"""What every adapter does with a request path: look it up, plan the answer.
+
+:class:`StaticFiles` ties a :class:`Config` and a :class:`StaticIndex`
+together. Adapters translate their protocol into ``plan(path, method, headers,
+query)`` and the returned :class:`Plan` back into their protocol; this module
+holds no HTTP rule and does no I/O beyond what the index does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from .config import Config, make_config
+from .http import respond
+from .index import StaticIndex
+from .plan import Plan
+
+
+class StaticFiles:
+    """The adapter-independent part of a staticserve middleware."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        prefix: str = "/static/",
+        *,
+        config: Config | None = None,
+        **options: object,
+    ) -> None:
+        self.config = config if config is not None else make_config(**options)
+        self.index = StaticIndex(self.config)
+        self.prefixes: tuple[str, ...] = ()
+        if root is not None:
+            self.add_files(root, prefix)
+
+    def add_files(self, root: str | os.PathLike[str], prefix: str = "/static/") -> None:
+        """Serve the files under ``root`` at URLs starting with ``prefix``."""
+        self.index.add_root(root, prefix)
+        self.prefixes = self.index.prefixes
+
+    def plan(
+        self, path: str, method: str, headers: Mapping[str, str], query: str = ""
+    ) -> Plan | None:
+        """The plan for a decoded URL path, or None when no file answers it."""
+        entry = self.index.lookup(path)
+        if entry is None:
+            return None
+        return respond(entry, method, headers, query, self.config.max_ranges)
+
+    def replan(
+        self, path: str, method: str, headers: Mapping[str, str], query: str = ""
+    ) -> Plan | None:
+        """Plan again after the file behind ``path`` changed on disk."""
+        entry = self.index.refresh(path)
+        if entry is None:
+            return None
+        return respond(entry, method, headers, query, self.config.max_ranges)

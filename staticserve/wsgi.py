@@ -1,0 +1,124 @@
+"""WSGI adapter: environ → plan request; plan → start_response + iterable.
+
+A whole file is handed to ``wsgi.file_wrapper`` when the server offers one,
+which lets gunicorn ``sendfile`` it; ranges and multipart bodies are read in
+``chunk_size`` pieces. Every opened file is closed when the server closes the
+iterable, whether or not the body was fully sent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from .files import BodyReader
+from .http import NOT_FOUND, REQUEST_HEADERS
+from .plan import FileSlice, Plan
+from .service import StaticFiles
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+_WANTED = {"HTTP_" + name.upper().replace("-", "_"): name for name in REQUEST_HEADERS}
+_REPLAN_ATTEMPTS = 3
+
+
+def _wsgi_form(prefix: str) -> str:
+    """A prefix as PEP 3333 hands paths over: UTF-8 bytes read as latin-1."""
+    return prefix.encode("utf-8").decode("latin-1")
+
+
+class StaticServeWSGI:
+    """WSGI middleware serving static files in front of ``app``.
+
+    ``StaticServeWSGI(app, root="static", prefix="/static/", **options)``;
+    with ``app=None`` it answers 404 to everything else.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApp | None = None,
+        root: str | os.PathLike[str] | None = None,
+        prefix: str = "/static/",
+        *,
+        files: StaticFiles | None = None,
+        **options: Any,
+    ) -> None:
+        self.app = app
+        self.files = files if files is not None else StaticFiles(root, prefix, **options)
+        self._prefixes = tuple(_wsgi_form(p) for p in self.files.prefixes)
+
+    def add_files(self, root: str | os.PathLike[str], prefix: str = "/static/") -> None:
+        """Serve another directory under another URL prefix."""
+        self.files.add_files(root, prefix)
+        self._prefixes = tuple(_wsgi_form(p) for p in self.files.prefixes)
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        raw_path = environ.get("PATH_INFO") or "/"
+        if raw_path.startswith(self._prefixes):
+            try:
+                path = raw_path.encode("latin-1").decode("utf-8")
+            except UnicodeError:
+                path = None  # not UTF-8: no indexed name can match
+            if path is not None:
+                headers = {
+                    key: environ[wsgi_key]
+                    for wsgi_key, key in _WANTED.items()
+                    if wsgi_key in environ
+                }
+                method = environ.get("REQUEST_METHOD", "GET")
+                query = environ.get("QUERY_STRING", "")
+                files = self.files
+                plan = files.plan(path, method, headers, query)
+                attempts = 0
+                while plan is not None:
+                    if plan.body.__class__ is bytes:
+                        start_response(plan.status_line, plan.str_headers())
+                        return [plan.body]  # type: ignore[list-item]
+                    response = self._file_response(plan, environ, start_response)
+                    if response is not None:
+                        return response
+                    attempts += 1
+                    if attempts >= _REPLAN_ATTEMPTS:
+                        break
+                    plan = files.replan(path, method, headers, query)
+        if self.app is not None:
+            return self.app(environ, start_response)
+        start_response(NOT_FOUND.status_line, NOT_FOUND.str_headers())
+        return [NOT_FOUND.body]  # type: ignore[list-item]
+
+    def _file_response(
+        self, plan: Plan, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes] | None:
+        reader = BodyReader(plan.body, self.files.config.chunk_size)
+        if not reader.open():
+            return None
+        start_response(plan.status_line, plan.str_headers())
+        body = plan.body
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        if file_wrapper is not None and body.__class__ is FileSlice and body.is_whole_file:  # type: ignore[union-attr]
+            # The wrapper owns (and closes) the file; gunicorn sendfile()s it,
+            # bounded by our Content-Length.
+            return file_wrapper(reader.file, self.files.config.chunk_size)
+        return _ChunkIterator(reader)
+
+
+class _ChunkIterator:
+    """The body as an iterable the server closes; the file closes with it."""
+
+    __slots__ = ("_reader",)
+
+    def __init__(self, reader: BodyReader) -> None:
+        self._reader = reader
+
+    def __iter__(self) -> Iterator[bytes]:
+        read = self._reader.read
+        chunk = read()
+        while chunk:
+            yield chunk
+            chunk = read()
+
+    def close(self) -> None:
+        self._reader.close()
