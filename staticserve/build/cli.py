@@ -1,0 +1,260 @@
+"""``staticserve build`` and ``staticserve find``.
+
+The main ``staticserve`` command registers these with
+:func:`add_build_command` / :func:`add_find_command`; ``python -m
+staticserve.build.cli`` runs them standalone through :func:`main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._files import BuildError
+from .collect import DEFAULT_IGNORE, Source, collect, find, parse_source
+from .compress import compress_tree
+from .hashing import hash_and_rewrite
+from .manifest import MANIFEST_NAME, served_names, write_manifest
+
+
+def _ignore_patterns(args: argparse.Namespace) -> list[str]:
+    base = [] if args.no_default_ignore else list(DEFAULT_IGNORE)
+    return base + list(args.ignore or [])
+
+
+def _fraction(text: str) -> float:
+    value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError("expected a fraction in [0, 1), e.g. 0.05 or 5%")
+    return value
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-i",
+        "--ignore",
+        action="append",
+        metavar="GLOB",
+        help="ignore files and directories matching GLOB (a name, or a path with '/'); "
+        "repeatable; added to the defaults CVS, .*, *~",
+    )
+    parser.add_argument(
+        "--no-default-ignore",
+        action="store_true",
+        help="do not ignore CVS, .* and *~ by default",
+    )
+
+
+def add_build_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``build`` on an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "build",
+        help="collect, hash, rewrite and compress static files into one root",
+        description="Collect SOURCE directories (first wins; PREFIX=DIR mounts a source under "
+        "PREFIX) into --out, add content-hashed copies with rewritten references, write "
+        ".br/.gz/.zst siblings and the staticfiles.json manifest.",
+    )
+    p.add_argument(
+        "sources", nargs="+", metavar="SOURCE", help="DIR or PREFIX=DIR, in precedence order"
+    )
+    p.add_argument("-o", "--out", required=True, type=Path, metavar="ROOT", help="output root")
+    _add_common(p)
+    p.add_argument("--clear", action="store_true", help="empty ROOT first (only inside ROOT)")
+    p.add_argument(
+        "-n", "--dry-run", action="store_true", help="report what would change, write nothing"
+    )
+    p.add_argument("--link", action="store_true", help="symlink originals instead of copying them")
+    p.add_argument("--no-hash", action="store_true", help="skip hashed names and the rewriting")
+    p.add_argument("--keep-only-hashed", action="store_true", help="delete originals after hashing")
+    p.add_argument(
+        "--strict", action="store_true", help="a reference to a missing file is an error"
+    )
+    p.add_argument(
+        "--static-url",
+        default="/static/",
+        help="URL prefix ROOT is served under, to resolve root-relative references "
+        "(default /static/)",
+    )
+    p.add_argument("--no-compress", action="store_true", help="do not write compressed siblings")
+    p.add_argument(
+        "--encodings",
+        default=None,
+        help="comma-separated: br,gzip,zstd (default: every installed one)",
+    )
+    p.add_argument(
+        "--min-saving",
+        type=_fraction,
+        default=0.05,
+        help="keep a compressed variant only if it saves this fraction (default 0.05)",
+    )
+    p.add_argument("-j", "--workers", type=int, default=None, help="processes (default: CPUs)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    p.set_defaults(func=run_build)
+    return p
+
+
+def add_find_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``find`` on an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "find",
+        help="show which source a static path comes from",
+        description="Like Django's findstatic: print the file each PATH would be collected from.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument(
+        "-s",
+        "--source",
+        action="append",
+        required=True,
+        metavar="SOURCE",
+        help="DIR or PREFIX=DIR, repeatable, in precedence order",
+    )
+    _add_common(p)
+    p.add_argument("--all", action="store_true", help="print every candidate, not only the winner")
+    p.add_argument(
+        "-v",
+        "--verbosity",
+        type=int,
+        choices=(0, 1, 2),
+        default=1,
+        help="2 lists searched locations",
+    )
+    p.set_defaults(func=run_find)
+    return p
+
+
+class _Progress:
+    """Prints progress to stderr only when a run takes a while."""
+
+    def __init__(self, out: TextIO, enabled: bool) -> None:
+        self.out, self.enabled = out, enabled
+        self.started = self.last = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if self.enabled and now - self.started > 2 and (now - self.last > 1 or done == total):
+            self.last = now
+            print(f"  compressing: {done}/{total} jobs", file=self.out, flush=True)
+
+
+def run_build(
+    args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Execute ``staticserve build``; returns the exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+
+    def say(msg: str) -> None:
+        if not args.quiet:
+            print(msg, file=out)
+
+    started = time.perf_counter()
+    try:
+        sources = [parse_source(s) for s in args.sources]
+        root: Path = args.out
+        result = collect(
+            sources,
+            root,
+            ignore=_ignore_patterns(args),
+            clear=args.clear,
+            dry_run=args.dry_run,
+            link=args.link,
+        )
+        verb = "would copy" if args.dry_run else ("linked" if args.link else "copied")
+        say(
+            f"collect: {len(result.files)} files, {verb} {len(result.copied)}, "
+            f"{len(result.unchanged)} unchanged"
+            + (f", cleared {len(result.removed)} entries" if args.clear else "")
+        )
+        if args.dry_run:
+            for name in result.copied:
+                say(f"  {name}")
+            return 0
+        paths: dict[str, str] = {}
+        if not args.no_hash:
+            hashed = hash_and_rewrite(
+                root,
+                result.files,
+                static_url=args.static_url,
+                strict=args.strict,
+                keep_only_hashed=args.keep_only_hashed,
+            )
+            for warning in hashed.warnings:
+                print(f"warning: {warning}", file=err)
+            paths = hashed.paths
+            say(f"hash: {len(paths)} files, {len(hashed.written)} hashed files written")
+        served = served_names(root)
+        if not args.no_compress:
+            encodings = args.encodings.split(",") if args.encodings else None
+            summary = compress_tree(
+                root,
+                served,
+                encodings=encodings,
+                min_saving=args.min_saving,
+                workers=args.workers,
+                progress=_Progress(err, not args.quiet),
+            )
+            for warning in summary.warnings:
+                print(f"warning: {warning}", file=err)
+            say(summary.table())
+        write_manifest(root, paths, served)
+        say(
+            f"manifest: {root / MANIFEST_NAME} ({len(served)} files) in "
+            f"{time.perf_counter() - started:.2f}s"
+        )
+    except BuildError as exc:
+        print(f"error: {exc}", file=err)
+        return 1
+    return 0
+
+
+def run_find(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Execute ``staticserve find``; returns 1 when a path is not found."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        sources: list[Source] = [parse_source(s) for s in args.source]
+        ignore = _ignore_patterns(args)
+        status = 0
+        for path in args.paths:
+            hits = find(path, sources, ignore, find_all=args.all)
+            if hits:
+                if args.verbosity >= 1:
+                    print(f"Found {path!r} here:", file=out)
+                    for hit in hits:
+                        print(f"  {hit.resolve()}", file=out)
+                else:
+                    for hit in hits:
+                        print(hit.resolve(), file=out)
+            else:
+                status = 1
+                print(f"No matching file found for {path!r}.", file=err)
+            if args.verbosity >= 2:
+                print("Looking in the following locations:", file=out)
+                for source in sources:
+                    print(
+                        f"  {source.path.resolve()}"
+                        + (f" (as {source.prefix}/)" if source.prefix else ""),
+                        file=out,
+                    )
+        return status
+    except BuildError as exc:
+        print(f"error: {exc}", file=err)
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone entry point: ``python -m staticserve.build.cli build|find ...``."""
+    parser = argparse.ArgumentParser(prog="staticserve")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_build_command(sub)
+    add_find_command(sub)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

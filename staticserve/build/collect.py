@@ -1,0 +1,243 @@
+"""Collect several source directories into one root (like ``collectstatic``).
+
+Sources are searched in order and the first one that has a path wins, as
+Django's finders do. A source may be mounted under a prefix
+(``vendor=node_modules/x/dist`` puts ``dist/a.js`` at ``vendor/a.js``).
+
+Public API::
+
+    parse_source(spec: str) -> Source
+    is_ignored(rel_path: str, patterns: Sequence[str]) -> bool
+    find_files(sources, ignore=DEFAULT_IGNORE) -> dict[str, Path]
+    find(path, sources, ignore=DEFAULT_IGNORE, find_all=False) -> list[Path]
+    collect(sources, root, *, ignore=DEFAULT_IGNORE, clear=False,
+            dry_run=False, link=False) -> CollectResult
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from ._files import BuildError, atomic_copy, atomic_symlink, check_name, is_temp_name
+
+DEFAULT_IGNORE: tuple[str, ...] = ("CVS", ".*", "*~")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source directory, optionally mounted under ``prefix`` in the root."""
+
+    path: Path
+    prefix: str = ""
+
+    def location(self, name: str) -> Path | None:
+        """Where ``name`` (a root-relative path) would live in this source."""
+        if self.prefix:
+            if not name.startswith(self.prefix + "/"):
+                return None
+            name = name[len(self.prefix) + 1 :]
+        return self.path.joinpath(*name.split("/"))
+
+    def __str__(self) -> str:
+        return f"{self.prefix}={self.path}" if self.prefix else str(self.path)
+
+
+@dataclass
+class CollectResult:
+    """What :func:`collect` did. ``files`` maps root-relative name -> source file."""
+
+    files: dict[str, Path]
+    copied: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def parse_source(spec: str) -> Source:
+    """Parse ``DIR`` or ``PREFIX=DIR`` into a :class:`Source`.
+
+    A directory that itself contains ``=`` is taken whole when it exists.
+    """
+    if "=" in spec and not os.path.isdir(spec):
+        prefix, _, path = spec.partition("=")
+        prefix = prefix.strip("/")
+        if not prefix or ".." in prefix.split("/") or "\\" in prefix:
+            raise BuildError(f"bad source prefix in {spec!r}: use PREFIX=DIR, e.g. vendor=dist")
+        return Source(Path(path), prefix)
+    return Source(Path(spec))
+
+
+def is_ignored(rel_path: str, patterns: Sequence[str]) -> bool:
+    """Whether a forward-slash relative path matches any ignore glob.
+
+    A pattern without ``/`` matches any single path component (so ``.*``
+    ignores ``.git/config`` and ``a/.DS_Store``); a pattern with ``/`` matches
+    the whole relative path (``vendor/*.ts``).
+    """
+    parts = rel_path.split("/")
+    for pattern in patterns:
+        if "/" in pattern:
+            if fnmatchcase(rel_path, pattern.strip("/")):
+                return True
+        elif any(fnmatchcase(part, pattern) for part in parts):
+            return True
+    return False
+
+
+def _check_sources(sources: Sequence[Source]) -> None:
+    for source in sources:
+        if not source.path.exists():
+            raise BuildError(f"source directory does not exist: {source.path}")
+        if not source.path.is_dir():
+            raise BuildError(f"source is not a directory: {source.path}")
+
+
+def _walk(source: Source, ignore: Sequence[str]) -> Iterable[tuple[str, Path]]:
+    """Yield (root-relative name, file path) for one source, sorted, ignores applied."""
+    base = source.path
+
+    def onerror(exc: OSError) -> None:
+        raise BuildError(f"{exc.filename}: cannot list directory: {exc.strerror}") from exc
+
+    for dirpath, dirnames, filenames in os.walk(base, onerror=onerror, followlinks=True):
+        rel_dir = os.path.relpath(dirpath, base).replace(os.sep, "/")
+        rel_dir = "" if rel_dir == "." else rel_dir
+        kept = []
+        for d in sorted(dirnames):
+            rel = posixpath.join(rel_dir, d)
+            if not is_ignored(rel, ignore):
+                kept.append(d)
+        dirnames[:] = kept  # prune in place so os.walk skips ignored trees
+        for f in sorted(filenames):
+            rel = posixpath.join(rel_dir, f)
+            if is_ignored(rel, ignore) or is_temp_name(f):
+                continue
+            path = Path(dirpath, f)
+            check_name(rel, path)
+            name = posixpath.join(source.prefix, rel) if source.prefix else rel
+            yield name, path
+
+
+def find_files(
+    sources: Sequence[Source], ignore: Sequence[str] = DEFAULT_IGNORE
+) -> dict[str, Path]:
+    """Every file the sources provide, first source winning; keys sorted."""
+    _check_sources(sources)
+    found: dict[str, Path] = {}
+    for source in sources:
+        for name, path in _walk(source, ignore):
+            found.setdefault(name, path)
+    return dict(sorted(found.items()))
+
+
+def find(
+    path: str,
+    sources: Sequence[Source],
+    ignore: Sequence[str] = DEFAULT_IGNORE,
+    find_all: bool = False,
+) -> list[Path]:
+    """The file(s) that would be collected as ``path``, in precedence order."""
+    _check_sources(sources)
+    name = posixpath.normpath(path.replace("\\", "/").lstrip("/"))
+    if name.startswith("../") or name == ".." or is_ignored(name, ignore):
+        return []
+    hits = []
+    for source in sources:
+        candidate = source.location(name)
+        if candidate is not None and candidate.is_file():
+            hits.append(candidate)
+            if not find_all:
+                break
+    return hits
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    return child == parent or parent in child.parents
+
+
+def check_layout(sources: Sequence[Source], root: Path) -> None:
+    """Refuse a root inside a source (copies into itself) or a source inside the root."""
+    real_root = root.resolve()
+    for source in sources:
+        real_source = source.path.resolve()
+        if _inside(real_root, real_source):
+            raise BuildError(
+                f"output root {root} is inside source {source.path}: the build would copy "
+                "into itself; put the root outside every source"
+            )
+        if _inside(real_source, real_root):
+            raise BuildError(
+                f"source {source.path} is inside output root {root}: --clear or a rebuild "
+                "would overwrite it; put the root outside every source"
+            )
+
+
+def _unchanged(src: Path, dest: Path, link: bool) -> bool:
+    try:
+        if link:
+            return dest.is_symlink() and os.readlink(dest) == str(src.resolve())
+        if dest.is_symlink():
+            return False
+        s, d = src.stat(), dest.stat()
+    except OSError:
+        return False
+    # copy2 preserves mtime, so equal size + mtime means this exact copy.
+    return s.st_size == d.st_size and s.st_mtime_ns == d.st_mtime_ns
+
+
+def clear_root(root: Path) -> list[str]:
+    """Delete everything inside ``root`` (never ``root`` itself, never through a symlink)."""
+    removed = []
+    if not root.exists():
+        return removed
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        # Symlinks are unlinked, not followed: their targets live outside the root.
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+        removed.append(entry.name)
+    return removed
+
+
+def collect(
+    sources: Sequence[Source],
+    root: Path,
+    *,
+    ignore: Sequence[str] = DEFAULT_IGNORE,
+    clear: bool = False,
+    dry_run: bool = False,
+    link: bool = False,
+) -> CollectResult:
+    """Copy (or symlink) every source file into ``root``, skipping unchanged ones.
+
+    Raises :class:`BuildError` for a missing source, a root inside a source,
+    or an unreadable / vanished file; files already in place stay whole.
+    """
+    root = Path(root)
+    _check_sources(sources)
+    check_layout(sources, root)
+    files = find_files(sources, ignore)
+    result = CollectResult(files=files)
+    if clear:
+        result.removed = sorted(os.listdir(root)) if root.exists() else []
+        if not dry_run:
+            clear_root(root)
+    for name, src in files.items():
+        dest = root.joinpath(*name.split("/"))
+        if not clear and _unchanged(src, dest, link):
+            result.unchanged.append(name)
+            continue
+        result.copied.append(name)
+        if dry_run:
+            continue
+        if link:
+            atomic_symlink(src.resolve(), dest)
+        else:
+            atomic_copy(src, dest)
+    return result

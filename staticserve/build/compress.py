@@ -1,0 +1,266 @@
+"""Precompressed siblings: ``x.css.br``, ``x.css.gz``, ``x.css.zst``.
+
+* ``br``: Brotli quality 11 (needs the ``brotli`` extra; skipped with a
+  warning when it is missing).
+* ``gz``: gzip level 9 from the standard library, mtime 0 and no file name
+  in the header, so the bytes depend only on the content.
+* ``zst``: Zstandard level 19 when ``zstandard`` is importable.
+
+Formats that are already compressed are skipped
+(:func:`staticserve.media_types.is_compressible`); a variant is kept only if
+it saves at least ``min_saving`` (5%) of the size, and a stale sibling from
+an earlier build is removed when its variant is no longer worth keeping.
+Files with identical content are compressed once. Work is spread over a
+process pool (Brotli 11 is the cost), biggest jobs first so that one large
+bundle does not finish alone at the end. A sibling whose mtime equals its
+file's mtime is up to date and is not recompressed.
+
+Public API::
+
+    available_encodings() -> tuple[str, ...]
+    compress_bytes(data: bytes, encoding: str) -> bytes
+    compress_tree(root, names=None, encodings=None, min_saving=0.05,
+                  workers=None, progress=None) -> CompressSummary
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..media_types import is_compressible
+from ._files import BuildError, BuildWarning, atomic_write, read_bytes
+
+try:
+    import brotli
+except ImportError:  # pragma: no cover - exercised only without the extra
+    brotli = None
+
+try:
+    import zstandard
+except ImportError:  # pragma: no cover - exercised only without the extra
+    zstandard = None
+
+#: Encoding name -> sibling suffix, in preference order.
+SUFFIXES: dict[str, str] = {"br": ".br", "gzip": ".gz", "zstd": ".zst"}
+ALIASES = {"br": "br", "brotli": "br", "gz": "gzip", "gzip": "gzip", "zst": "zstd", "zstd": "zstd"}
+
+# Relative CPU cost per input byte, used only to start the slowest jobs first.
+_COST = {"br": 10, "zstd": 3, "gzip": 1}
+
+
+def available_encodings() -> tuple[str, ...]:
+    """The encodings this interpreter can produce (gzip always)."""
+    found = []
+    if brotli is not None:
+        found.append("br")
+    found.append("gzip")
+    if zstandard is not None:
+        found.append("zstd")
+    return tuple(found)
+
+
+def compress_bytes(data: bytes, encoding: str) -> bytes:
+    """Compress ``data`` deterministically with ``encoding`` (br, gzip or zstd)."""
+    if encoding == "br":
+        return brotli.compress(data, quality=11)
+    if encoding == "gzip":
+        # gzip.compress writes no file name, OS byte 255 and the given mtime.
+        return gzip.compress(data, compresslevel=9, mtime=0)
+    if encoding == "zstd":
+        return zstandard.ZstdCompressor(level=19).compress(data)
+    raise ValueError(f"unknown encoding {encoding!r}")
+
+
+@dataclass
+class EncodingStats:
+    """Per-encoding totals: bytes of files that got a variant, before and after."""
+
+    written: int = 0
+    up_to_date: int = 0
+    not_worth_it: int = 0
+    bytes_before: int = 0
+    bytes_after: int = 0
+
+
+@dataclass
+class CompressSummary:
+    """What :func:`compress_tree` did."""
+
+    files: int = 0  # compressible files considered
+    skipped_incompressible: int = 0
+    seconds: float = 0.0
+    encodings: dict[str, EncodingStats] = field(default_factory=dict)
+    warnings: list[BuildWarning] = field(default_factory=list)
+
+    def table(self) -> str:
+        """A Markdown table of the summary, for the CLI and logs."""
+        rows = [
+            "| encoding | written | up to date | not worth it "
+            "| bytes before | bytes after | saved |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for enc, s in self.encodings.items():
+            saved = 1 - s.bytes_after / s.bytes_before if s.bytes_before else 0.0
+            rows.append(
+                f"| {enc} | {s.written} | {s.up_to_date} | {s.not_worth_it} | "
+                f"{s.bytes_before:,} | {s.bytes_after:,} | {saved:.1%} |"
+            )
+        rows.append(
+            f"\n{self.files} compressible files, {self.skipped_incompressible} skipped "
+            f"(already compressed formats), {self.seconds:.2f}s"
+        )
+        return "\n".join(rows)
+
+
+def _siblings_of(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def _job(paths: Sequence[str], encoding: str, min_saving: float) -> tuple[str, int, int, bool]:
+    """Compress the first file, write the sibling of every path (same content).
+
+    Returns (encoding, size, compressed size, kept). Runs in a worker process.
+    """
+    first = Path(paths[0])
+    data = read_bytes(first)
+    out = compress_bytes(data, encoding)
+    kept = bool(data) and len(out) <= len(data) * (1 - min_saving)
+    suffix = SUFFIXES[encoding]
+    for p in paths:
+        path = Path(p)
+        sibling = _siblings_of(path, suffix)
+        if kept:
+            try:
+                mtime = path.stat().st_mtime_ns
+            except FileNotFoundError as exc:
+                raise BuildError(f"{path}: file vanished during the build") from exc
+            # The sibling carries its file's mtime: equal mtimes = up to date.
+            atomic_write(sibling, out, mtime_ns=mtime)
+        elif os.path.lexists(sibling):
+            os.unlink(sibling)  # stale variant from an earlier build
+    return encoding, len(data), len(out), kept
+
+
+def _normalize(encodings: Iterable[str] | None, summary: CompressSummary) -> list[str]:
+    if encodings is None:
+        return list(available_encodings())
+    result = []
+    for enc in encodings:
+        canonical = ALIASES.get(enc.lower())
+        if canonical is None:
+            raise BuildError(f"unknown encoding {enc!r}: use br, gzip or zstd")
+        if canonical not in available_encodings():
+            extra = "brotli" if canonical == "br" else "zstd"
+            summary.warnings.append(
+                BuildWarning(
+                    "compress",
+                    None,
+                    f"{canonical} requested but not installed (pip install 'staticserve[{extra}]');"
+                    " skipped",
+                )
+            )
+            continue
+        if canonical not in result:
+            result.append(canonical)
+    return result
+
+
+def _walk_names(root: Path) -> list[str]:
+    from .manifest import served_names
+
+    return served_names(root)
+
+
+def compress_tree(
+    root: str | os.PathLike[str],
+    names: Iterable[str] | None = None,
+    encodings: Iterable[str] | None = None,
+    min_saving: float = 0.05,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CompressSummary:
+    """Write compressed siblings for ``names`` (default: every served file under ``root``).
+
+    ``encodings`` defaults to every available one; ``workers`` defaults to the
+    CPU count (1 runs in-process); ``progress(done, total)`` is called as jobs
+    finish. Returns a :class:`CompressSummary`.
+    """
+    started = time.perf_counter()
+    root = Path(root)
+    summary = CompressSummary()
+    encs = _normalize(encodings, summary)
+    summary.encodings = {e: EncodingStats() for e in encs}
+    if names is None:
+        names = _walk_names(root)
+
+    # Group by content so identical files (an original and its hashed copy)
+    # are compressed once.
+    groups: dict[tuple[int, bytes], list[Path]] = {}
+    for name in sorted(set(names)):
+        if not is_compressible(name):
+            summary.skipped_incompressible += 1
+            continue
+        path = root.joinpath(*name.split("/"))
+        data = read_bytes(path)
+        summary.files += 1
+        key = (len(data), hashlib.blake2b(data, digest_size=16).digest())
+        groups.setdefault(key, []).append(path)
+
+    jobs: list[tuple[int, list[str], str]] = []
+    for (size, _), paths in groups.items():
+        for enc in encs:
+            stale = []
+            for path in paths:
+                sibling = _siblings_of(path, SUFFIXES[enc])
+                try:
+                    fresh = sibling.stat().st_mtime_ns == path.stat().st_mtime_ns
+                except OSError:
+                    fresh = False
+                if fresh:
+                    summary.encodings[enc].up_to_date += 1
+                else:
+                    stale.append(str(path))
+            if stale:
+                jobs.append((size * _COST[enc], stale, enc))
+    jobs.sort(key=lambda j: (-j[0], j[1][0], j[2]))
+
+    def record(res: tuple[str, int, int, bool], count: int) -> None:
+        enc, size, out_size, kept = res
+        stats = summary.encodings[enc]
+        if kept:
+            stats.written += count
+            stats.bytes_before += size * count
+            stats.bytes_after += out_size * count
+        else:
+            stats.not_worth_it += count
+
+    workers = workers or os.cpu_count() or 1
+    total = len(jobs)
+    if workers == 1 or total <= 1:
+        for done, (_, paths, enc) in enumerate(jobs, 1):
+            record(_job(paths, enc, min_saving), len(paths))
+            if progress:
+                progress(done, total)
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, total)) as pool:
+            pending = {
+                pool.submit(_job, paths, enc, min_saving): len(paths) for _, paths, enc in jobs
+            }
+            done = 0
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    count = pending.pop(fut)
+                    record(fut.result(), count)
+                    done += 1
+                    if progress:
+                        progress(done, total)
+    summary.seconds = time.perf_counter() - started
+    return summary

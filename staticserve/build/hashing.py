@@ -1,0 +1,490 @@
+"""Content-hashed names and reference rewriting.
+
+Names follow Django's ``ManifestStaticFilesStorage`` exactly:
+``css/base.css`` -> ``css/base.<first 12 hex of md5(final content)>.css``.
+
+References rewritten (in the hashed copy only; the original stays verbatim):
+
+* CSS: ``url(x)``, ``url('x')``, ``url("x")``, ``@import "x"``/``'x'`` and
+  ``/*# sourceMappingURL=x */``. Comments and other strings are skipped.
+* JS (``.js``, ``.mjs``): ``//# sourceMappingURL=x``, static
+  ``import ... from "x"``, ``import "x"``, ``export ... from "x"`` and dynamic
+  ``import("x")`` with a literal, for relative (``./``, ``../``) and
+  root-relative specifiers; bare specifiers (``lodash``) are module names.
+* Source maps (``.map``): ``sources`` entries and ``file``.
+
+Only the last path segment of a reference changes; the directory part,
+quoting, query string and fragment are kept as written. ``data:``, absolute
+and protocol-relative URLs, and root-relative URLs outside ``static_url``
+are left alone. References to files not in the tree are left alone with a
+warning naming the file and line (an error with ``strict=True``).
+
+Files are hashed in dependency order (a file's name depends on the hashed
+names it contains); a reference cycle is a :class:`BuildError` that lists it.
+
+Public API::
+
+    file_hash(content: bytes) -> str
+    hashed_name(name: str, content: bytes) -> str
+    find_references(name: str, text: str) -> list[Reference]
+    hash_and_rewrite(root, names, *, static_url="/static/", strict=False,
+                     keep_only_hashed=False, dry_run=False) -> HashResult
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import heapq
+import json
+import os
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+from ._files import BuildError, BuildWarning, atomic_write, read_bytes
+
+#: Extensions whose content is scanned for references.
+REWRITTEN_EXTENSIONS = frozenset({".css", ".js", ".mjs", ".map"})
+
+
+def file_hash(content: bytes) -> str:
+    """First 12 hex digits of the MD5 of ``content`` (Django's ``file_hash``)."""
+    return hashlib.md5(content, usedforsecurity=False).hexdigest()[:12]
+
+
+def insert_hash(name: str, digest: str) -> str:
+    """``dir/base.ext`` -> ``dir/base.<digest>.ext``, splitting as ``os.path.splitext``."""
+    head, _, tail = name.rpartition("/")
+    root, ext = posixpath.splitext(tail)
+    hashed = f"{root}.{digest}{ext}"
+    return f"{head}/{hashed}" if head else hashed
+
+
+def hashed_name(name: str, content: bytes) -> str:
+    """The content-hashed name Django would give ``name`` holding ``content``."""
+    return insert_hash(name, file_hash(content))
+
+
+# --- finding references ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference inside a file: ``url`` occupies ``text[start:end]``."""
+
+    url: str
+    start: int
+    end: int
+    kind: str = "url"  # "url", or "map-file" for a source map's weak back-reference
+
+
+_CSS_RE = re.compile(
+    r"""
+      (?P<smap>/\*[#@][ \t]+sourceMappingURL=(?P<smap_url>[^\s*]+)[ \t]*\*/)
+    | (?P<comment>/\*.*?\*/)
+    | (?P<open_comment>/\*)
+    | url\(\s*(?:"(?P<u_dq>[^"\n]*)"|'(?P<u_sq>[^'\n]*)'|(?P<u_bare>[^\s'"()]*))\s*\)
+    | @import\s*(?:"(?P<i_dq>[^"\n]*)"|'(?P<i_sq>[^'\n]*)')
+    | "(?:[^"\\\n]|\\.)*"
+    | '(?:[^'\\\n]|\\.)*'
+    | (?P<bad_quote>["'])
+    """,
+    re.VERBOSE | re.IGNORECASE | re.DOTALL,
+)
+
+_JS_RE = re.compile(
+    r"""
+      ^[ \t]*//[#@][ \t]+sourceMappingURL=(?P<smap_url>\S+)
+    | \b(?:import|export)\b[^;'"`()]*?\bfrom\s*(?P<q1>["'])(?P<from_url>[^"'\n]*)(?P=q1)
+    | \bimport\s*(?P<q2>["'])(?P<side_url>[^"'\n]*)(?P=q2)
+    | \bimport\s*\(\s*(?P<q3>["'`])(?P<dyn_url>[^"'`$\n]*)(?P=q3)\s*\)
+    """,
+    re.VERBOSE | re.MULTILINE,
+)
+
+
+class _Problems:
+    """Collects syntax warnings found while scanning one file."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, str]] = []
+
+
+def _css_references(text: str, problems: _Problems) -> list[Reference]:
+    refs = []
+    for m in _CSS_RE.finditer(text):
+        if m.group("open_comment"):
+            problems.items.append((m.start(), "unterminated comment; rest of file not scanned"))
+            break
+        if m.group("bad_quote"):
+            problems.items.append((m.start(), "unterminated string; skipped to end of line"))
+            continue
+        for group in ("smap_url", "u_dq", "u_sq", "u_bare", "i_dq", "i_sq"):
+            url = m.group(group)
+            if url is not None:
+                stripped = url.strip()
+                if stripped:
+                    start = m.start(group) + (len(url) - len(url.lstrip()))
+                    refs.append(Reference(stripped, start, start + len(stripped)))
+                break
+    return refs
+
+
+_MODULE_SPECIFIER = re.compile(r"^(?:\.{1,2})?/")
+
+
+def _js_references(text: str) -> list[Reference]:
+    refs = []
+    for m in _JS_RE.finditer(text):
+        for group in ("smap_url", "from_url", "side_url", "dyn_url"):
+            url = m.group(group)
+            if url is not None:
+                # Module specifiers must be relative or absolute paths to be
+                # files; anything else is a bare name resolved by import maps.
+                if group == "smap_url" or _MODULE_SPECIFIER.match(url):
+                    refs.append(Reference(url, m.start(group), m.end(group)))
+                break
+    return refs
+
+
+def _map_references(data: dict) -> list[Reference]:
+    """References in a parsed source map; start/end index into ``sources`` (-1 = file)."""
+    refs = []
+    root = data.get("sourceRoot") or ""
+    sources = data.get("sources")
+    # With a sourceRoot the entries are resolved against it, not the map: leave them.
+    if not root and isinstance(sources, list):
+        for i, src in enumerate(sources):
+            if isinstance(src, str) and src:
+                refs.append(Reference(src, i, i))
+    if isinstance(data.get("file"), str) and data["file"]:
+        refs.append(Reference(data["file"], -1, -1, kind="map-file"))
+    return refs
+
+
+def find_references(name: str, text: str) -> list[Reference]:
+    """All candidate references in the text of file ``name`` (CSS or JS), in order."""
+    ext = posixpath.splitext(name)[1].lower()
+    if ext == ".css":
+        return _css_references(text, _Problems())
+    if ext in (".js", ".mjs"):
+        return _js_references(text)
+    return []
+
+
+# --- resolving ------------------------------------------------------------
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def _split_url(url: str) -> tuple[str, str]:
+    """Split ``path?query#fragment`` into (path, "?query#fragment") as written."""
+    cut = len(url)
+    for ch in "?#":
+        i = url.find(ch)
+        if i != -1:
+            cut = min(cut, i)
+    return url[:cut], url[cut:]
+
+
+def resolve(source_name: str, url: str, static_url: str) -> str | None:
+    """The root-relative name ``url`` refers to from ``source_name``, or None if not ours.
+
+    Returns "" for references that leave the root (``../`` too far up).
+    """
+    if _SCHEME.match(url) or url.startswith("//"):
+        return None  # data:, https:, protocol-relative: not a file in the tree
+    path, _ = _split_url(url)
+    if not path or path.endswith("/"):
+        return None  # fragment-only (#id) or a directory
+    if path.startswith("/"):
+        if not path.startswith(static_url):
+            return None  # root-relative but outside the static mount: some other route
+        target = path[len(static_url) :]
+    else:
+        target = posixpath.join(posixpath.dirname(source_name), path)
+    target = posixpath.normpath(unquote(target))
+    if target.startswith("../") or target == ".." or target.startswith("/"):
+        return ""
+    return target
+
+
+def rewrite_url(url: str, target_hashed: str) -> str:
+    """Replace the last segment of ``url``'s path by the hashed base name, keeping the rest."""
+    path, suffix = _split_url(url)
+    head, sep, last = path.rpartition("/")
+    hashed_base = target_hashed.rpartition("/")[2]
+    decoded = unquote(last)
+    root, ext = posixpath.splitext(decoded)
+    digest = hashed_base[len(root) + 1 : len(hashed_base) - len(ext)]
+    if last.endswith(ext):
+        # Keep the author's percent-encoding: insert the hash before the extension.
+        new_last = f"{last[: len(last) - len(ext)]}.{digest}{ext}"
+    else:
+        new_last = quote(hashed_base)
+    return f"{head}{sep}{new_last}{suffix}"
+
+
+# --- the pass over a tree -------------------------------------------------
+
+
+@dataclass
+class HashResult:
+    """Outcome of :func:`hash_and_rewrite`.
+
+    ``paths`` maps every original name to its hashed name (the manifest's
+    ``paths``); ``written`` lists hashed files created this run (existing,
+    identical ones are not rewritten); ``warnings`` are missing references,
+    skipped files and syntax problems.
+    """
+
+    paths: dict[str, str] = field(default_factory=dict)
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    warnings: list[BuildWarning] = field(default_factory=list)
+
+
+@dataclass
+class _Doc:
+    name: str
+    text: str
+    refs: list[tuple[Reference, str]]  # (reference, resolved target name)
+    map_data: dict | None = None
+
+
+def _line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def _parse(
+    name: str, data: bytes, names: set[str], static_url: str, strict: bool, result: HashResult
+) -> _Doc | None:
+    """Scan one rewritable file; None when it cannot be treated as text."""
+    if b"\0" in data:
+        result.warnings.append(
+            BuildWarning(name, None, "looks binary (NUL bytes); references not rewritten")
+        )
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        result.warnings.append(
+            BuildWarning(name, line, "not valid UTF-8; references not rewritten")
+        )
+        return None
+    ext = posixpath.splitext(name)[1].lower()
+    map_data = None
+    problems = _Problems()
+    if ext == ".map":
+        try:
+            map_data = json.loads(text)
+        except ValueError as exc:
+            result.warnings.append(
+                BuildWarning(name, getattr(exc, "lineno", None), f"not valid JSON ({exc.msg})")
+                if isinstance(exc, json.JSONDecodeError)
+                else BuildWarning(name, None, "not valid JSON")
+            )
+            return None
+        if not isinstance(map_data, dict):
+            return None
+        refs = _map_references(map_data)
+    elif ext == ".css":
+        refs = _css_references(text, problems)
+    else:
+        refs = _js_references(text)
+    for pos, message in problems.items:
+        result.warnings.append(BuildWarning(name, _line_of(text, pos), message))
+    resolved = []
+    for ref in refs:
+        target = resolve(name, ref.url, static_url)
+        if target is None:
+            continue
+        if target in names and target != name:
+            resolved.append((ref, target))
+            continue
+        if target == name:
+            if ref.kind == "url":
+                result.warnings.append(
+                    BuildWarning(name, _line_of(text, ref.start), "references itself; left as is")
+                )
+            continue
+        line = _line_of(text, ref.start) if map_data is None else None
+        message = f"reference to missing file {ref.url!r} left as is"
+        # Source-map entries are debugging metadata, often not deployed: never fatal.
+        if strict and map_data is None:
+            raise BuildError(f"{name}:{line}: {message.replace(' left as is', '')}")
+        result.warnings.append(BuildWarning(name, line, message))
+    return _Doc(name, text, resolved, map_data)
+
+
+def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
+    stack, seen = [start], {start}
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        for nxt in graph.get(node, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return False
+
+
+def _find_cycle(graph: dict[str, set[str]], nodes: Iterable[str]) -> list[str]:
+    """One cycle among ``nodes`` (which all lie on or behind cycles), as a path."""
+    remaining = set(nodes)
+    start = min(remaining)
+    path, index = [start], {start: 0}
+    node = start
+    while True:
+        node = min(n for n in graph[node] if n in remaining)
+        if node in index:
+            return [*path[index[node] :], node]
+        index[node] = len(path)
+        path.append(node)
+
+
+def dependency_order(graph: dict[str, set[str]]) -> list[str]:
+    """Names so that every file comes after the files it references (ties by name).
+
+    Raises :class:`BuildError` naming the files of a reference cycle.
+    """
+    indegree = {n: 0 for n in graph}
+    users: dict[str, list[str]] = {n: [] for n in graph}
+    for node, deps in graph.items():
+        for dep in deps:
+            indegree[node] += 1
+            users[dep].append(node)
+    ready = [n for n, d in indegree.items() if d == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        node = heapq.heappop(ready)
+        order.append(node)
+        for user in users[node]:
+            indegree[user] -= 1
+            if indegree[user] == 0:
+                heapq.heappush(ready, user)
+    if len(order) != len(graph):
+        stuck = [n for n in graph if indegree[n] > 0]
+        cycle = _find_cycle(graph, stuck)
+        raise BuildError(
+            "reference cycle, these files cannot be content-hashed: "
+            + " -> ".join(cycle)
+            + " (break the cycle, e.g. move the shared part into its own file)"
+        )
+    return order
+
+
+def _render(doc: _Doc, hashed: dict[str, str]) -> bytes:
+    if doc.map_data is not None:
+        data = doc.map_data
+        changed = False
+        sources = data.get("sources")
+        for ref, target in doc.refs:
+            if target not in hashed:
+                continue  # weak back-reference not yet known: keep as is
+            new = rewrite_url(ref.url, hashed[target])
+            if ref.kind == "map-file":
+                data["file"] = new
+            else:
+                sources[ref.start] = new
+            changed = True
+        if not changed:
+            return doc.text.encode("utf-8")
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    parts, pos = [], 0
+    for ref, target in doc.refs:
+        parts.append(doc.text[pos : ref.start])
+        parts.append(rewrite_url(ref.url, hashed[target]))
+        pos = ref.end
+    parts.append(doc.text[pos:])
+    return "".join(parts).encode("utf-8")
+
+
+def _write_hashed(root: Path, name: str, data: bytes, result: HashResult) -> None:
+    dest = root.joinpath(*name.split("/"))
+    try:
+        # Content-addressed: an existing regular file of this name and size
+        # is this content (it was itself written atomically).
+        if not dest.is_symlink() and dest.stat().st_size == len(data):
+            return
+    except OSError:
+        pass
+    atomic_write(dest, data)
+    result.written.append(name)
+
+
+def hash_and_rewrite(
+    root: str | os.PathLike[str],
+    names: Iterable[str],
+    *,
+    static_url: str = "/static/",
+    strict: bool = False,
+    keep_only_hashed: bool = False,
+    dry_run: bool = False,
+) -> HashResult:
+    """Write a content-hashed copy of every file in ``names`` under ``root``.
+
+    ``names`` are forward-slash paths relative to ``root`` (the collected
+    files). References between them are rewritten in the hashed copies. A
+    hashed file that already exists (same name = same content) is not
+    rewritten. With ``keep_only_hashed`` the originals are deleted afterwards.
+    ``static_url`` is the URL prefix the root is served under, used to resolve
+    root-relative references such as ``/static/img/a.png``.
+    """
+    root = Path(root)
+    if not static_url.endswith("/"):
+        static_url += "/"
+    names = sorted(set(names))
+    name_set = set(names)
+    result = HashResult()
+    docs: dict[str, _Doc] = {}
+    hashed: dict[str, str] = {}
+    for name in names:
+        data = read_bytes(root.joinpath(*name.split("/")))
+        if posixpath.splitext(name)[1].lower() in REWRITTEN_EXTENSIONS:
+            doc = _parse(name, data, name_set, static_url, strict, result)
+            if doc is not None and doc.refs:
+                docs[name] = doc
+                continue
+        # Written now, from the bytes just hashed, so the content always
+        # matches the name and large trees are never held in memory at once.
+        hashed[name] = hashed_name(name, data)
+        if not dry_run:
+            _write_hashed(root, hashed[name], data, result)
+
+    # Strong edges order the work; a source map's `file` back-reference is
+    # added only when it does not close a cycle (map <-> js is the norm).
+    graph: dict[str, set[str]] = {n: set() for n in docs}
+    weak: list[tuple[str, str]] = []
+    for name, doc in docs.items():
+        for ref, target in doc.refs:
+            if target in docs:
+                if ref.kind == "map-file":
+                    weak.append((name, target))
+                else:
+                    graph[name].add(target)
+    for name, target in sorted(weak):
+        if not _reaches(graph, target, name):
+            graph[name].add(target)
+    for name in dependency_order(graph):
+        data = _render(docs[name], hashed)
+        hashed[name] = hashed_name(name, data)
+        if not dry_run:
+            _write_hashed(root, hashed[name], data, result)
+
+    result.paths = {name: hashed[name] for name in names}
+    if dry_run:
+        return result
+    if keep_only_hashed:
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(root.joinpath(*name.split("/")))
+            result.removed.append(name)
+    return result

@@ -1,0 +1,147 @@
+"""``staticfiles.json``: Django's manifest (version 1.1) plus per-file facts.
+
+Format::
+
+    {"files": {name: {"content_type": str, "integrity": "sha384-...", "size": int}},
+     "hash": "<12 hex>", "paths": {original: hashed}, "version": "1.1"}
+
+Django's ``ManifestStaticFilesStorage`` reads only ``paths``, ``hash`` and
+``version`` (with ``json.loads``), so it reads this file unchanged. ``hash``
+is computed exactly as Django computes it. The file is written with sorted
+keys and compact separators, so equal inputs give byte-identical manifests.
+
+Public API::
+
+    MANIFEST_NAME = "staticfiles.json"
+    manifest_hash(paths: Mapping[str, str]) -> str
+    served_names(root) -> list[str]
+    file_entry(path, name) -> dict
+    write_manifest(root, paths, files=None, name=MANIFEST_NAME) -> Path
+    read_manifest(path) -> Manifest
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..media_types import media_type_for
+from ._files import BuildError, atomic_write, is_temp_name, read_bytes
+
+MANIFEST_NAME = "staticfiles.json"
+MANIFEST_VERSION = "1.1"
+COMPRESSED_SUFFIXES = (".br", ".gz", ".zst")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A parsed manifest. ``files`` is empty for a plain Django manifest."""
+
+    paths: dict[str, str]
+    hash: str
+    version: str
+    files: dict[str, dict] = field(default_factory=dict)
+
+
+def manifest_hash(paths: Mapping[str, str]) -> str:
+    """The manifest ``hash`` exactly as Django's ``save_manifest`` computes it."""
+    payload = json.dumps(sorted(paths.items())).encode()
+    return hashlib.md5(payload, usedforsecurity=False).hexdigest()[:12]
+
+
+def integrity(data: bytes) -> str:
+    """Subresource Integrity value (``sha384-<base64>``) for ``data``."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
+
+
+def file_entry(path: Path, name: str) -> dict:
+    """Size, SRI integrity and Content-Type of one served file."""
+    data = read_bytes(path)
+    return {"size": len(data), "integrity": integrity(data), "content_type": media_type_for(name)}
+
+
+def served_names(root: str | os.PathLike[str]) -> list[str]:
+    """Every file under ``root`` the server will serve, as sorted forward-slash names.
+
+    Left out: the manifest, dotfiles and dot-directories (never served), and
+    compressed siblings (``x.css.br`` when ``x.css`` exists).
+    """
+    root = Path(root)
+    names = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        prefix = "" if rel_dir == "." else rel_dir + "/"
+        present = set(filenames)
+        for f in filenames:
+            if f.startswith(".") or is_temp_name(f):
+                continue
+            if prefix == "" and f == MANIFEST_NAME:
+                continue
+            base, ext = os.path.splitext(f)
+            if ext in COMPRESSED_SUFFIXES and base in present:
+                continue
+            names.append(prefix + f)
+    return sorted(names)
+
+
+def build_manifest(paths: Mapping[str, str], files: Mapping[str, Mapping] | None = None) -> dict:
+    """The manifest as a dict (see the module docstring for the format)."""
+    return {
+        "paths": dict(sorted(paths.items())),
+        "version": MANIFEST_VERSION,
+        "hash": manifest_hash(paths),
+        "files": {name: dict(files[name]) for name in sorted(files or {})},
+    }
+
+
+def dumps(manifest: Mapping) -> bytes:
+    """Deterministic encoding: sorted keys, compact, ASCII (as Django's reader expects)."""
+    return json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode("ascii")
+
+
+def write_manifest(
+    root: str | os.PathLike[str],
+    paths: Mapping[str, str],
+    files: Mapping[str, Mapping] | Iterable[str] | None = None,
+    name: str = MANIFEST_NAME,
+) -> Path:
+    """Write ``root/name`` atomically and return its path.
+
+    ``files`` is either ready-made entries, an iterable of names to describe,
+    or None to describe every served file under ``root`` (:func:`served_names`).
+    """
+    root = Path(root)
+    if files is None:
+        files = served_names(root)
+    if not isinstance(files, Mapping):
+        files = {n: file_entry(root.joinpath(*n.split("/")), n) for n in files}
+    path = root / name
+    atomic_write(path, dumps(build_manifest(paths, files)))
+    return path
+
+
+def read_manifest(path: str | os.PathLike[str]) -> Manifest:
+    """Parse a manifest (ours or Django's 1.0/1.1); :class:`BuildError` names bad ones."""
+    path = Path(path)
+    raw = read_bytes(path)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BuildError(f"{path}: not a valid JSON manifest ({exc})") from exc
+    if not isinstance(data, dict) or data.get("version") not in ("1.0", "1.1"):
+        raise BuildError(
+            f"{path}: unsupported manifest version {data.get('version')!r}"
+            if isinstance(data, dict)
+            else f"{path}: manifest is not an object"
+        )
+    paths = data.get("paths", {})
+    files = data.get("files", {})
+    if not isinstance(paths, dict) or not isinstance(files, dict):
+        raise BuildError(f"{path}: 'paths' and 'files' must be objects")
+    return Manifest(paths=paths, hash=data.get("hash", ""), version=data["version"], files=files)
