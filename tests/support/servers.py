@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -21,11 +22,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+def wait_for_port(
+    port: int, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 20.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            out = log_path.read_text(errors="replace")
             raise RuntimeError(f"server exited with {proc.returncode}:\n{out}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
@@ -56,6 +59,22 @@ def server_command(kind: str, target: str, port: int) -> list[str]:
     raise ValueError(kind)
 
 
+class Server:
+    """A started server: its base URL, its process, and what it has logged."""
+
+    def __init__(self, url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+        self.url = url
+        self.proc = proc
+        self.log_path = log_path
+        self.final_log: str | None = None
+
+    def log(self) -> str:
+        """Everything the server printed (also after it has stopped)."""
+        if self.final_log is not None:
+            return self.final_log
+        return self.log_path.read_text(errors="replace")
+
+
 @contextlib.contextmanager
 def running_server(
     kind: str,
@@ -63,8 +82,8 @@ def running_server(
     env: dict[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     extra_args: Sequence[str] = (),
-) -> Iterator[str]:
-    """Run ``target`` under server ``kind``; yields its base URL; stops it after.
+) -> Iterator[Server]:
+    """Run ``target`` under server ``kind``; yields a Server; stops it after.
 
     ``env`` is added to the environment (the app module reads its settings from
     there, since every server imports the app in its own process).
@@ -73,17 +92,21 @@ def running_server(
     cmd = [*server_command(kind, target, port), *extra_args]
     full_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(cwd or REPO)])}
     full_env.update(env or {})
+    log_file = tempfile.NamedTemporaryFile(prefix=f"{kind}-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
         cmd,
         env=full_env,
         cwd=cwd or REPO,
-        stdout=subprocess.PIPE,
+        stdout=log_file,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    log_file.close()
+    log_path = Path(log_file.name)
+    server = Server(f"http://127.0.0.1:{port}", proc, log_path)
     try:
-        wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}"
+        wait_for_port(port, proc, log_path)
+        yield server
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -92,9 +115,5 @@ def running_server(
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
-
-
-def server_output(proc: subprocess.Popen[bytes]) -> str:
-    return proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+        server.final_log = log_path.read_text(errors="replace")
+        log_path.unlink(missing_ok=True)
