@@ -69,7 +69,7 @@ def atomic_copy(src: Path, dest: Path) -> None:
         os.replace(tmp, dest)
     except FileNotFoundError as exc:
         _discard(tmp)
-        if not os.path.lexists(src):
+        if not os.path.exists(src):
             raise BuildError(f"{src}: file vanished during the build") from exc
         raise BuildError(f"cannot copy {src} to {dest}: {exc.strerror or exc}") from exc
     except OSError as exc:
