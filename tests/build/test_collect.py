@@ -66,7 +66,7 @@ def test_extra_ignore_patterns_apply_during_collect(src: Path, root: Path) -> No
 
 
 def test_missing_source_is_an_error_naming_it(tmp_path: Path, root: Path) -> None:
-    with pytest.raises(BuildError, match="does not exist: .*nope"):
+    with pytest.raises(BuildError, match=r"does not exist: .*nope"):
         collect([Source(tmp_path / "nope")], root)
 
 

@@ -1,0 +1,225 @@
+"""`staticserve build` / `staticserve find` end to end, on real trees."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import threading
+import urllib.request
+from pathlib import Path
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+import pytest
+
+from staticserve.build.cli import add_build_command, add_find_command, main
+from staticserve.build.hashing import resolve
+
+from .conftest import temp_leftovers, tree, write
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    """Run through a parser built the way the main CLI builds it."""
+    parser = argparse.ArgumentParser(prog="staticserve")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_build_command(sub)
+    add_find_command(sub)
+    args = parser.parse_args(list(argv))
+    out, err = io.StringIO(), io.StringIO()
+    code = args.func(args, out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def sample(src: Path) -> None:
+    write(src, "css/site.css", "@import 'base.css';\nh1{background:url(../img/logo.svg?v=1)}")
+    write(src, "css/base.css", "body{font:url('../fonts/My Font.woff2')}")
+    write(src, "fonts/My Font.woff2", b"wOF2" + bytes(range(256)))
+    write(src, "img/logo.svg", "<svg xmlns='http://www.w3.org/2000/svg'>" + " " * 400 + "</svg>")
+    write(src, "js/app.js", 'import { x } from "./lib.js";\n' + "console.log(x);\n" * 100)
+    write(src, "js/lib.js", "export const x = 1;\n" * 100)
+    write(src, "js/ünï côde.js", "let a = 1;\n" * 100)
+
+
+def test_build_writes_hashed_files_siblings_and_manifest(src: Path, root: Path) -> None:
+    sample(src)
+    code, out, err = run("build", str(src), "--out", str(root))
+    assert (code, err) == (0, "")
+    manifest = json.loads((root / "staticfiles.json").read_text())
+    hashed = manifest["paths"]["js/app.js"]
+    assert (root / hashed).exists() and (root / f"{hashed}.br").exists()
+    assert set(manifest["files"]) == set(manifest["paths"]) | set(manifest["paths"].values())
+    assert "| br |" in out
+
+
+def test_two_builds_give_byte_identical_roots(src: Path, tmp_path: Path) -> None:
+    sample(src)
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run("build", str(src), "--out", str(a), "-q")[0] == 0
+    assert run("build", str(src), "--out", str(b), "-q", "--workers", "1")[0] == 0
+    assert tree(a) == tree(b)
+
+
+def test_rebuild_copies_and_compresses_nothing_new(src: Path, root: Path) -> None:
+    sample(src)
+    run("build", str(src), "--out", str(root))
+    before = tree(root)
+    code, out, _ = run("build", str(src), "--out", str(root))
+    assert code == 0
+    assert "copied 0, 7 unchanged" in out
+    assert "hash: 7 files, 0 hashed files written" in out
+    assert "| br | 0 |" in out
+    assert tree(root) == before
+
+
+def test_missing_source_exits_1_naming_it(tmp_path: Path, root: Path) -> None:
+    code, _, err = run("build", str(tmp_path / "nowhere"), "--out", str(root))
+    assert code == 1
+    assert f"source directory does not exist: {tmp_path / 'nowhere'}" in err
+
+
+def test_root_inside_source_exits_1(src: Path) -> None:
+    sample(src)
+    code, _, err = run("build", str(src), "--out", str(src / "static"))
+    assert code == 1 and "inside source" in err
+    assert not (src / "static").exists()
+
+
+def test_strict_missing_reference_exits_1_naming_file_and_line(src: Path, root: Path) -> None:
+    write(src, "a.css", "p{}\nq{background:url(nope.png)}")
+    code, _, err = run("build", str(src), "--out", str(root), "--strict")
+    assert code == 1
+    assert "a.css:2: reference to missing file 'nope.png'" in err
+    assert "staticfiles.json" not in tree(root)
+
+
+def test_missing_reference_without_strict_is_a_warning(src: Path, root: Path) -> None:
+    write(src, "a.css", "q{background:url(nope.png)}")
+    code, _, err = run("build", str(src), "--out", str(root))
+    assert code == 0
+    assert "warning: a.css:1: reference to missing file 'nope.png' left as is" in err
+
+
+def test_cycle_exits_1_with_the_cycle(src: Path, root: Path) -> None:
+    write(src, "a.css", "@import 'b.css';")
+    write(src, "b.css", "@import 'a.css';")
+    code, _, err = run("build", str(src), "--out", str(root))
+    assert code == 1 and "a.css -> b.css -> a.css" in err
+
+
+def test_dry_run_writes_nothing(src: Path, root: Path) -> None:
+    sample(src)
+    code, out, _ = run("build", str(src), "--out", str(root), "--dry-run")
+    assert code == 0 and "would copy 7" in out and "  css/site.css" in out
+    assert not root.exists()
+
+
+def test_keep_only_hashed_serves_only_hashed_names(src: Path, root: Path) -> None:
+    sample(src)
+    run("build", str(src), "--out", str(root), "--keep-only-hashed", "--no-compress")
+    manifest = json.loads((root / "staticfiles.json").read_text())
+    assert sorted(manifest["files"]) == sorted(manifest["paths"].values())
+
+
+def test_no_hash_and_no_compress_only_collects(src: Path, root: Path) -> None:
+    sample(src)
+    run("build", str(src), "--out", str(root), "--no-hash", "--no-compress")
+    names = set(tree(root)) - {"staticfiles.json"}
+    assert names == set(tree(src))
+
+
+def test_ignore_option_is_repeatable(src: Path, root: Path) -> None:
+    sample(src)
+    run("build", str(src), "--out", str(root), "-i", "*.svg", "--ignore", "fonts", "--no-hash")
+    assert not any(n.endswith(".svg") or n.startswith("fonts/") for n in tree(root))
+
+
+def test_failed_build_leaves_no_temporary_files(src: Path, root: Path) -> None:
+    write(src, "a.css", "p{}")
+    (src / "loop.css").symlink_to(src / "loop.css")
+    code, _, err = run("build", str(src), "--out", str(root))
+    assert code == 1 and "loop.css" in err
+    assert temp_leftovers(root) == []
+
+
+def test_find_prints_the_winning_file(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    write(a, "x.css")
+    write(b, "x.css")
+    code, out, _ = run("find", "x.css", "-s", str(a), "-s", str(b))
+    assert code == 0
+    assert out == f"Found 'x.css' here:\n  {a.resolve() / 'x.css'}\n"
+
+
+def test_find_all_prints_every_candidate(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    write(a, "x.css")
+    write(b, "x.css")
+    _, out, _ = run("find", "x.css", "-s", str(a), "-s", str(b), "--all")
+    assert out.splitlines()[1:] == [f"  {a.resolve() / 'x.css'}", f"  {b.resolve() / 'x.css'}"]
+
+
+def test_find_verbosity_2_lists_searched_locations(tmp_path: Path) -> None:
+    a = tmp_path / "a"
+    write(a, "x.css")
+    _, out, _ = run("find", "x.css", "-s", f"vendor={a}", "-v", "2")
+    assert "Looking in the following locations:" in out
+    assert f"  {a.resolve()} (as vendor/)" in out
+
+
+def test_find_missing_path_exits_1(src: Path) -> None:
+    code, _, err = run("find", "nope.css", "-s", str(src))
+    assert code == 1 and "No matching file found for 'nope.css'." in err
+
+
+def test_main_runs_standalone(src: Path, root: Path) -> None:
+    write(src, "a.css", "p{}")
+    assert main(["build", str(src), "--out", str(root), "-q"]) == 0
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_round_trip_every_rewritten_reference_is_served_immutable(src: Path, root: Path) -> None:
+    from staticserve import StaticServeWSGI
+
+    sample(src)
+    assert run("build", str(src), "--out", str(root), "-q")[0] == 0
+    manifest = json.loads((root / "staticfiles.json").read_text())
+    app = StaticServeWSGI(None, root=root, prefix="/static/")
+    server = make_server("127.0.0.1", 0, app, handler_class=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}/static/"
+        targets = set()
+        from staticserve.build.hashing import _css_references, _js_references, _Problems
+
+        for original, hashed in manifest["paths"].items():
+            text = (root / hashed).read_bytes().decode("utf-8", "replace")
+            if hashed.endswith(".css"):
+                refs = _css_references(text, _Problems())
+            elif hashed.endswith(".js"):
+                refs = _js_references(text)
+            else:
+                continue
+            for ref in refs:
+                target = resolve(hashed, ref.url, "/static/")
+                assert target in manifest["files"], (original, ref.url)
+                targets.add(target)
+        assert len(targets) == 4
+        for target in sorted(targets):
+            quoted = urllib.request.quote(target)
+            with urllib.request.urlopen(base + quoted) as resp:
+                assert resp.status == 200
+                assert "immutable" in resp.headers["Cache-Control"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("bad", ["2", "-0.1", "150%"])
+def test_min_saving_must_be_a_fraction(src: Path, root: Path, bad: str) -> None:
+    with pytest.raises(SystemExit):
+        run("build", str(src), "--out", str(root), "--min-saving", bad)
