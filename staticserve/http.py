@@ -312,11 +312,11 @@ def parse_range(value: str, size: int, max_ranges: int) -> list[tuple[int, int]]
             ranges.append((max(0, size - suffix), size - 1))
             continue
         first = _to_int(first_s)
-        last = _to_int(last_s) if last_s else size - 1
-        if last < first:
+        last = _to_int(last_s) if last_s else None
+        if last is not None and last < first:
             return None
         if first < size:
-            ranges.append((first, min(last, size - 1)))
+            ranges.append((first, size - 1 if last is None else min(last, size - 1)))
     if count == 0:
         return None
     return ranges
