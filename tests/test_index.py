@@ -1,0 +1,415 @@
+"""StaticIndex: what gets indexed, under which URL, with which facts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from staticserve.config import Config, ConfigError
+from staticserve.index import StaticIndex, normalize_prefix
+from staticserve.resource import IMMUTABLE_CACHE_CONTROL, Redirect, Resource
+
+
+def write(root: Path, rel: str, data: bytes = b"x" * 100) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def index_of(root: Path, prefix: str = "/static/", **options: object) -> StaticIndex:
+    index = StaticIndex(Config(**options))  # type: ignore[arg-type]
+    index.add_root(root, prefix)
+    return index
+
+
+def resource(index: StaticIndex, url: str) -> Resource:
+    entry = index.lookup(url)
+    assert isinstance(entry, Resource), f"{url} -> {entry!r}"
+    return entry
+
+
+def cache_control(res: Resource) -> str:
+    return dict(res.identity.plan_get.headers)[b"cache-control"].decode()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("static", "/static/"), ("/static", "/static/"), ("/static/", "/static/"), ("/", "/"),
+     ("", "/"), ("/a/b/", "/a/b/")],
+)  # fmt: skip
+def test_prefixes_are_normalised(given: str, expected: str) -> None:
+    assert normalize_prefix(given) == expected
+
+
+def test_files_are_indexed_under_the_prefix(tmp_path: Path) -> None:
+    write(tmp_path, "css/app.css")
+    index = index_of(tmp_path)
+    assert index.urls() == ["/static/css/app.css"]
+    assert resource(index, "/static/css/app.css").identity.size == 100
+
+
+def test_several_roots_each_under_its_own_prefix(tmp_path: Path) -> None:
+    write(tmp_path / "a", "one.js")
+    write(tmp_path / "b", "two.js")
+    index = StaticIndex()
+    index.add_root(tmp_path / "a", "/static/")
+    index.add_root(tmp_path / "b", "/")
+    assert index.urls() == ["/static/one.js", "/two.js"]
+    assert index.prefixes == ("/static/", "/")
+
+
+def test_first_root_wins_for_the_same_url(tmp_path: Path) -> None:
+    write(tmp_path / "a", "app.js", b"first")
+    write(tmp_path / "b", "app.js", b"second")
+    index = StaticIndex()
+    index.add_root(tmp_path / "a")
+    index.add_root(tmp_path / "b")
+    assert resource(index, "/static/app.js").identity.path == str(tmp_path / "a" / "app.js")
+
+
+def test_missing_root_is_a_startup_error_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"nope.*is not a directory"):
+        index_of(tmp_path / "nope")
+
+
+def test_unknown_url_is_none(tmp_path: Path) -> None:
+    write(tmp_path, "app.js")
+    assert index_of(tmp_path).lookup("/static/other.js") is None
+
+
+# -- what is never indexed ---------------------------------------------------------
+
+
+def test_dotfiles_and_dot_directories_are_not_indexed(tmp_path: Path) -> None:
+    write(tmp_path, ".env")
+    write(tmp_path, ".git/config")
+    write(tmp_path, "ok.css")
+    assert index_of(tmp_path).urls() == ["/static/ok.css"]
+
+
+def test_dotfiles_can_be_included(tmp_path: Path) -> None:
+    write(tmp_path, ".well-known/security.txt")
+    assert index_of(tmp_path, include_dotfiles=True).urls() == ["/static/.well-known/security.txt"]
+
+
+def test_symlink_outside_the_root_is_not_indexed(tmp_path: Path) -> None:
+    secret = write(tmp_path / "outside", "secret.txt", b"secret")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "link.txt").symlink_to(secret)
+    (root / "linkdir").symlink_to(secret.parent)
+    assert index_of(root).urls() == []
+
+
+def test_symlink_outside_the_root_can_be_allowed(tmp_path: Path) -> None:
+    secret = write(tmp_path / "outside", "shared.txt")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "shared.txt").symlink_to(secret)
+    assert index_of(root, follow_outside_symlinks=True).urls() == ["/static/shared.txt"]
+
+
+def test_symlink_inside_the_root_is_indexed(tmp_path: Path) -> None:
+    write(tmp_path, "real/app.css")
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    assert index_of(tmp_path).urls() == ["/static/alias/app.css", "/static/real/app.css"]
+
+
+def test_symlink_loops_terminate(tmp_path: Path) -> None:
+    write(tmp_path, "d/app.css")
+    (tmp_path / "d" / "loop").symlink_to(tmp_path / "d")
+    urls = index_of(tmp_path).urls()
+    assert "/static/d/app.css" in urls and len(urls) <= 2
+
+
+def test_dangling_symlink_is_not_indexed(tmp_path: Path) -> None:
+    (tmp_path / "gone.css").symlink_to(tmp_path / "missing.css")
+    assert index_of(tmp_path).urls() == []
+
+
+def test_fifos_are_not_indexed(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.css")
+    assert index_of(tmp_path).urls() == []
+
+
+def test_names_that_are_not_utf8_are_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / os.fsdecode(b"bad\xff.css")).write_bytes(b"x")
+    with caplog.at_level(logging.WARNING, "staticserve"):
+        assert index_of(tmp_path).urls() == []
+    assert "not valid UTF-8" in caplog.text
+
+
+def test_non_ascii_names_are_indexed_by_their_unicode_url(tmp_path: Path) -> None:
+    write(tmp_path, "café/menü.css")
+    assert index_of(tmp_path).urls() == ["/static/café/menü.css"]
+
+
+def test_the_manifest_itself_is_not_served(tmp_path: Path) -> None:
+    write(tmp_path, "staticfiles.json", b'{"version": "1.1", "paths": {}}')
+    assert index_of(tmp_path).urls() == []
+
+
+def test_unreadable_directory_is_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "ok.css")
+    write(tmp_path, "locked/secret.css")
+    real_scandir = os.scandir
+
+    def scandir(path):  # type: ignore[no-untyped-def]
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    # Tests run as root, where chmod cannot deny reads; simulate the denial.
+    monkeypatch.setattr(os, "scandir", scandir)
+    with caplog.at_level(logging.WARNING, "staticserve"):
+        assert index_of(tmp_path).urls() == ["/static/ok.css"]
+    assert "locked" in caplog.text and "Permission denied" in caplog.text
+
+
+# -- compressed siblings ---------------------------------------------------------------
+
+
+def test_siblings_are_variants_not_urls(tmp_path: Path) -> None:
+    write(tmp_path, "app.js", b"a" * 1000)
+    write(tmp_path, "app.js.br", b"b" * 10)
+    write(tmp_path, "app.js.gz", b"g" * 20)
+    write(tmp_path, "app.js.zst", b"z" * 15)
+    index = index_of(tmp_path)
+    assert index.urls() == ["/static/app.js"]
+    res = resource(index, "/static/app.js")
+    assert [v.encoding for v in res.encoded] == ["br", "zstd", "gzip"]  # by size
+
+
+def test_sibling_without_original_is_an_ordinary_file(tmp_path: Path) -> None:
+    write(tmp_path, "data.json.gz")
+    index = index_of(tmp_path)
+    res = resource(index, "/static/data.json.gz")
+    assert res.content_type == "application/gzip" and res.encoded == ()
+
+
+def test_sibling_not_smaller_than_the_original_is_not_used(tmp_path: Path) -> None:
+    write(tmp_path, "tiny.css", b"a{}")
+    write(tmp_path, "tiny.css.gz", b"much longer than the original")
+    res = resource(index_of(tmp_path), "/static/tiny.css")
+    assert res.encoded == ()
+    assert b"vary" not in dict(res.identity.plan_get.headers)
+
+
+# -- caching headers -------------------------------------------------------------------
+
+
+def test_hashed_names_are_immutable(tmp_path: Path) -> None:
+    write(tmp_path, "app.3f2a1b9c8d7e.js")
+    res = resource(index_of(tmp_path), "/static/app.3f2a1b9c8d7e.js")
+    assert cache_control(res) == IMMUTABLE_CACHE_CONTROL
+
+
+def test_other_files_get_a_short_max_age(tmp_path: Path) -> None:
+    write(tmp_path, "app.js")
+    assert cache_control(resource(index_of(tmp_path), "/static/app.js")) == "public, max-age=60"
+
+
+def test_max_age_is_configurable(tmp_path: Path) -> None:
+    write(tmp_path, "app.js")
+    res = resource(index_of(tmp_path, max_age=600), "/static/app.js")
+    assert cache_control(res) == "public, max-age=600"
+
+
+def test_autorefresh_defaults_to_no_cache(tmp_path: Path) -> None:
+    write(tmp_path, "app.js")
+    res = resource(index_of(tmp_path, autorefresh=True), "/static/app.js")
+    assert cache_control(res) == "no-cache"
+
+
+def test_immutable_test_can_be_a_regex(tmp_path: Path) -> None:
+    write(tmp_path, "vendor/lib-1.2.3.js")
+    index = index_of(tmp_path, immutable_file_test=r"^vendor/")
+    assert cache_control(resource(index, "/static/vendor/lib-1.2.3.js")) == IMMUTABLE_CACHE_CONTROL
+
+
+def test_immutable_test_can_be_a_callable(tmp_path: Path) -> None:
+    write(tmp_path, "a.js")
+    index = index_of(tmp_path, immutable_file_test=lambda path, url: url == "a.js")
+    assert cache_control(resource(index, "/static/a.js")) == IMMUTABLE_CACHE_CONTROL
+
+
+def test_invalid_immutable_regex_is_a_startup_error() -> None:
+    with pytest.raises(ConfigError, match="not a valid regular expression"):
+        Config(immutable_file_test="(")
+
+
+# -- manifest -----------------------------------------------------------------------------
+
+
+def write_manifest(root: Path, paths: dict[str, str], files: dict | None = None) -> None:
+    data = {"version": "1.1", "paths": paths, "hash": "x"}
+    if files is not None:
+        data["files"] = files
+    (root / "staticfiles.json").write_text(json.dumps(data))
+
+
+def test_manifest_hashed_names_are_immutable_whatever_their_shape(tmp_path: Path) -> None:
+    write(tmp_path, "app.js")
+    write(tmp_path, "app.v2.js")
+    write_manifest(tmp_path, {"app.js": "app.v2.js"})
+    index = index_of(tmp_path, immutable_file_test=None)
+    assert cache_control(resource(index, "/static/app.v2.js")) == IMMUTABLE_CACHE_CONTROL
+    assert cache_control(resource(index, "/static/app.js")) == "public, max-age=60"
+
+
+def test_manifest_integrity_gives_machine_independent_etags(tmp_path: Path) -> None:
+    write(tmp_path, "app.js", b"x" * 100)
+    integrity = "sha384-OLBgp1GsljhM2TJ+sbHjaiH9txEUvgdDTAzHv2P24donTt6/529l+9Ua0vFImLlb"
+    write_manifest(tmp_path, {}, {"app.js": {"size": 100, "integrity": integrity}})
+    res = resource(index_of(tmp_path), "/static/app.js")
+    assert res.identity.etag == '"OLBgp1GsljhM2TJ+sbHjaiH9txE"'
+
+
+def test_manifest_etag_is_not_used_when_the_file_changed_size(tmp_path: Path) -> None:
+    write(tmp_path, "app.js", b"x" * 101)
+    write_manifest(tmp_path, {}, {"app.js": {"size": 100, "integrity": "sha384-AAAA"}})
+    assert "AAAA" not in resource(index_of(tmp_path), "/static/app.js").identity.etag
+
+
+def test_django_manifest_hash_in_the_name_is_the_etag(tmp_path: Path) -> None:
+    write(tmp_path, "app.3f2a1b9c8d7e.js")
+    write_manifest(tmp_path, {"app.js": "app.3f2a1b9c8d7e.js"})
+    res = resource(index_of(tmp_path), "/static/app.3f2a1b9c8d7e.js")
+    assert res.identity.etag == '"3f2a1b9c8d7e"'
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"version": "9"}', "[]"])
+def test_bad_manifest_is_a_startup_error_naming_the_file(tmp_path: Path, content: str) -> None:
+    (tmp_path / "staticfiles.json").write_text(content)
+    with pytest.raises(ConfigError, match=r"staticfiles\.json"):
+        index_of(tmp_path)
+
+
+# -- index files -----------------------------------------------------------------------------
+
+
+def test_index_file_is_served_at_the_directory_url(tmp_path: Path) -> None:
+    write(tmp_path, "docs/index.html", b"<h1>docs</h1>")
+    index = index_of(tmp_path, index_file=True)
+    assert resource(index, "/static/docs/").identity.path.endswith("docs/index.html")
+
+
+def test_directory_without_slash_redirects_relatively(tmp_path: Path) -> None:
+    write(tmp_path, "docs/index.html")
+    entry = index_of(tmp_path, index_file=True).lookup("/static/docs")
+    assert isinstance(entry, Redirect) and entry.location == "docs/"
+
+
+def test_root_index_file_is_served_at_the_prefix(tmp_path: Path) -> None:
+    write(tmp_path, "index.html")
+    assert resource(index_of(tmp_path, "/", index_file=True), "/").url == "/"
+
+
+def test_no_directory_urls_without_index_file(tmp_path: Path) -> None:
+    write(tmp_path, "docs/index.html")
+    index = index_of(tmp_path)
+    assert index.lookup("/static/docs/") is None and index.lookup("/static/docs") is None
+
+
+# -- files changing on disk -----------------------------------------------------------------
+
+
+def test_refresh_picks_up_a_changed_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "app.js", b"old")
+    index = index_of(tmp_path)
+    assert resource(index, "/static/app.js").identity.size == 3
+    path.write_bytes(b"newer")
+    assert index.lookup("/static/app.js").identity.size == 3  # type: ignore[union-attr]
+    refreshed = index.refresh("/static/app.js")
+    assert isinstance(refreshed, Resource) and refreshed.identity.size == 5
+
+
+def test_refresh_of_a_deleted_file_drops_it(tmp_path: Path) -> None:
+    path = write(tmp_path, "app.js")
+    index = index_of(tmp_path)
+    resource(index, "/static/app.js")
+    path.unlink()
+    assert index.refresh("/static/app.js") is None
+    assert index.lookup("/static/app.js") is None
+
+
+def test_file_deleted_before_first_request_is_a_miss(tmp_path: Path) -> None:
+    path = write(tmp_path, "app.js")
+    index = index_of(tmp_path)
+    path.unlink()
+    assert index.lookup("/static/app.js") is None
+
+
+def test_autorefresh_finds_new_files(tmp_path: Path) -> None:
+    index = index_of(tmp_path, autorefresh=True)
+    write(tmp_path, "new/app.js", b"fresh")
+    assert resource(index, "/static/new/app.js").identity.size == 5
+
+
+def test_autorefresh_sees_edits(tmp_path: Path) -> None:
+    path = write(tmp_path, "app.js", b"one")
+    index = index_of(tmp_path, autorefresh=True)
+    assert resource(index, "/static/app.js").identity.size == 3
+    path.write_bytes(b"three")
+    os.utime(path, ns=(1, 1))
+    assert resource(index, "/static/app.js").identity.size == 5
+
+
+def test_autorefresh_forgets_deleted_files(tmp_path: Path) -> None:
+    path = write(tmp_path, "app.js")
+    index = index_of(tmp_path, autorefresh=True)
+    resource(index, "/static/app.js")
+    path.unlink()
+    assert index.lookup("/static/app.js") is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/static/../secret.txt", "/static/./app.js", "/static/.env", "/static//app.js",
+     "/static/a\\..\\secret.txt", "/static/app.js\x00", "/static/app.js.br"],
+)  # fmt: skip
+def test_autorefresh_vets_request_paths_like_the_scan(tmp_path: Path, url: str) -> None:
+    root = tmp_path / "root"
+    write(root, "app.js", b"a" * 100)
+    write(root, "app.js.br", b"b")
+    write(root, ".env")
+    write(tmp_path, "secret.txt")
+    assert index_of(root, autorefresh=True).lookup(url) is None
+
+
+# -- memory ---------------------------------------------------------------------------------
+
+
+def test_small_files_are_held_in_memory(tmp_path: Path) -> None:
+    write(tmp_path, "small.css", b"s" * 10)
+    res = resource(index_of(tmp_path), "/static/small.css")
+    assert res.identity.body == b"s" * 10 and res.identity.plan_get.body == b"s" * 10
+
+
+def test_files_over_the_threshold_are_not_held_in_memory(tmp_path: Path) -> None:
+    write(tmp_path, "big.bin", b"b" * 2048)
+    res = resource(index_of(tmp_path, memory_file_max=1024), "/static/big.bin")
+    assert res.identity.body is None
+
+
+def test_memory_budget_caps_the_total(tmp_path: Path) -> None:
+    for i in range(5):
+        write(tmp_path, f"f{i}.css", b"x" * 100)
+    index = index_of(tmp_path, memory_budget=250)
+    held = [resource(index, f"/static/f{i}.css").identity.body is not None for i in range(5)]
+    assert held.count(True) == 2
+
+
+def test_indexing_does_not_read_files(tmp_path: Path) -> None:
+    write(tmp_path, "app.css")
+    index = index_of(tmp_path)
+    assert index._entries == {}  # built lazily, on first request
