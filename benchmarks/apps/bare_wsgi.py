@@ -1,0 +1,5 @@
+"""Ceiling: the inner WSGI app served directly."""
+
+from common import bare_wsgi as app
+
+__all__ = ["app"]
