@@ -8,6 +8,7 @@ import socket
 import sys
 from collections.abc import Sequence
 
+from .build.cli import add_build_command, add_find_command
 from .config import ConfigError
 
 SERVE_ROOT_ENV = "STATICSERVE_SERVE_ROOT"
@@ -112,13 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--prefix", default="/static/")
     check.set_defaults(func=_check)
 
-    try:
-        from .build.cli import add_build_command, add_find_command
-    except ImportError:
-        pass
-    else:
-        add_build_command(commands)
-        add_find_command(commands)
+    add_build_command(commands)
+    add_find_command(commands)
     return parser
 
 
