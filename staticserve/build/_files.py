@@ -36,7 +36,8 @@ class BuildWarning:
         return f"{where}: {self.message}"
 
 
-def _tmp_path(path: Path) -> Path:
+def tmp_path_for(path: Path) -> Path:
+    """The temporary sibling used while writing ``path``."""
     return path.with_name(f"{_TMP_PREFIX}{os.getpid()}-{path.name}")
 
 
@@ -47,10 +48,15 @@ def is_temp_name(name: str) -> bool:
 
 def atomic_write(path: Path, data: bytes, mtime_ns: int | None = None) -> None:
     """Write ``data`` to ``path`` via a temporary sibling and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_path(path)
+    tmp = tmp_path_for(path)
     try:
-        with open(tmp, "wb") as f:
+        try:
+            f = open(tmp, "wb")  # noqa: SIM115 - closed just below
+        except FileNotFoundError:
+            # Creating the directory only when missing saves a syscall per file.
+            path.parent.mkdir(parents=True, exist_ok=True)
+            f = open(tmp, "wb")  # noqa: SIM115
+        with f:
             f.write(data)
         if mtime_ns is not None:
             os.utime(tmp, ns=(mtime_ns, mtime_ns))
@@ -63,7 +69,7 @@ def atomic_write(path: Path, data: bytes, mtime_ns: int | None = None) -> None:
 def atomic_copy(src: Path, dest: Path) -> None:
     """Copy ``src`` to ``dest`` (content and mtime) via a temporary sibling."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_path(dest)
+    tmp = tmp_path_for(dest)
     try:
         shutil.copy2(src, tmp)
         os.replace(tmp, dest)
@@ -80,7 +86,7 @@ def atomic_copy(src: Path, dest: Path) -> None:
 def atomic_symlink(target: Path, dest: Path) -> None:
     """Make ``dest`` a symlink to ``target``, replacing whatever was there."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_path(dest)
+    tmp = tmp_path_for(dest)
     try:
         _discard(tmp)
         os.symlink(target, tmp)

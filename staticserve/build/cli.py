@@ -174,6 +174,7 @@ def run_build(
                 say(f"  {name}")
             return 0
         paths: dict[str, str] = {}
+        known: dict[str, dict] = {}
         if not args.no_hash:
             hashed = hash_and_rewrite(
                 root,
@@ -184,7 +185,7 @@ def run_build(
             )
             for warning in hashed.warnings:
                 print(f"warning: {warning}", file=err)
-            paths = hashed.paths
+            paths, known = hashed.paths, hashed.entries
             say(f"hash: {len(paths)} files, {len(hashed.written)} hashed files written")
         served = served_names(root)
         if not args.no_compress:
@@ -200,7 +201,7 @@ def run_build(
             for warning in summary.warnings:
                 print(f"warning: {warning}", file=err)
             say(summary.table())
-        write_manifest(root, paths, served)
+        write_manifest(root, paths, served, known=known)
         say(
             f"manifest: {root / MANIFEST_NAME} ({len(served)} files) in "
             f"{time.perf_counter() - started:.2f}s"

@@ -33,6 +33,7 @@ Public API::
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import heapq
@@ -41,11 +42,26 @@ import os
 import posixpath
 import re
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from ._files import BuildError, BuildWarning, atomic_write, read_bytes
+from ..media_types import media_type_for
+from ._files import BuildError, BuildWarning, atomic_write, read_bytes, tmp_path_for
+
+_IO_THREADS = 8
+
+
+def entry_for(name: str, data: bytes) -> dict:
+    """The manifest ``files`` entry for ``name`` holding ``data``."""
+    return {"size": len(data), "integrity": integrity(data), "content_type": media_type_for(name)}
+
+
+def integrity(data: bytes) -> str:
+    """Subresource Integrity value (``sha384-<base64>``) for ``data``."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
+
 
 #: Extensions whose content is scanned for references.
 REWRITTEN_EXTENSIONS = frozenset({".css", ".js", ".mjs", ".map"})
@@ -238,11 +254,14 @@ class HashResult:
 
     ``paths`` maps every original name to its hashed name (the manifest's
     ``paths``); ``written`` lists hashed files created this run (existing,
-    identical ones are not rewritten); ``warnings`` are missing references,
-    skipped files and syntax problems.
+    identical ones are not rewritten); ``entries`` holds the manifest ``files``
+    entries (size, integrity, content type) of every original and hashed
+    file, computed from bytes already in memory, for ``write_manifest``;
+    ``warnings`` are missing references, skipped files and syntax problems.
     """
 
     paths: dict[str, str] = field(default_factory=dict)
+    entries: dict[str, dict] = field(default_factory=dict)
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     warnings: list[BuildWarning] = field(default_factory=list)
@@ -407,7 +426,10 @@ def _render(doc: _Doc, hashed: dict[str, str]) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
-def _write_hashed(root: Path, name: str, data: bytes, result: HashResult) -> None:
+def _write_hashed(
+    root: Path, name: str, data: bytes, result: HashResult, same_as: Path | None = None
+) -> None:
+    """Write hashed file ``name``; ``same_as`` is an original with exactly ``data``."""
     dest = root.joinpath(*name.split("/"))
     try:
         # Content-addressed: an existing regular file of this name and size
@@ -416,6 +438,21 @@ def _write_hashed(root: Path, name: str, data: bytes, result: HashResult) -> Non
             return
     except OSError:
         pass
+    if same_as is not None and not same_as.is_symlink():
+        # A hard link costs one metadata write instead of a new file: on
+        # common disks 20x cheaper. Safe because the build never writes a file
+        # in place (every write is temp + rename, a new inode). Originals that
+        # are symlinks (--link) point into the sources, which users edit in
+        # place, so those get real copies.
+        tmp = tmp_path_for(dest)
+        try:
+            os.link(same_as, tmp)
+            os.replace(tmp, dest)
+            result.written.append(name)
+            return
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
     atomic_write(dest, data)
     result.written.append(name)
 
@@ -446,18 +483,35 @@ def hash_and_rewrite(
     result = HashResult()
     docs: dict[str, _Doc] = {}
     hashed: dict[str, str] = {}
-    for name in names:
+
+    def first_pass(name: str) -> tuple[str, _Doc | None, HashResult]:
+        local = HashResult()  # per task, merged in name order: deterministic warnings
         data = read_bytes(root.joinpath(*name.split("/")))
+        local.entries[name] = entry_for(name, data)
         if posixpath.splitext(name)[1].lower() in REWRITTEN_EXTENSIONS:
-            doc = _parse(name, data, name_set, static_url, strict, result)
+            doc = _parse(name, data, name_set, static_url, strict, local)
             if doc is not None and doc.refs:
-                docs[name] = doc
-                continue
+                return name, doc, local
         # Written now, from the bytes just hashed, so the content always
         # matches the name and large trees are never held in memory at once.
-        hashed[name] = hashed_name(name, data)
+        new = hashed_name(name, data)
+        local.paths[name] = new
+        local.entries[new] = local.entries[name]
         if not dry_run:
-            _write_hashed(root, hashed[name], data, result)
+            _write_hashed(root, new, data, local, same_as=root.joinpath(*name.split("/")))
+        return name, None, local
+
+    # Threads, not processes: the work is mostly file system calls, which
+    # release the GIL and overlap well even on two cores.
+    with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
+        for name, doc, local in pool.map(first_pass, names):
+            result.warnings.extend(local.warnings)
+            result.written.extend(local.written)
+            result.entries.update(local.entries)
+            if doc is not None:
+                docs[name] = doc
+            else:
+                hashed[name] = local.paths[name]
 
     # Strong edges order the work; a source map's `file` back-reference is
     # added only when it does not close a cycle (map <-> js is the norm).
@@ -476,6 +530,7 @@ def hash_and_rewrite(
     for name in dependency_order(graph):
         data = _render(docs[name], hashed)
         hashed[name] = hashed_name(name, data)
+        result.entries[hashed[name]] = entry_for(hashed[name], data)
         if not dry_run:
             _write_hashed(root, hashed[name], data, result)
 
@@ -484,6 +539,7 @@ def hash_and_rewrite(
         return result
     if keep_only_hashed:
         for name in names:
+            result.entries.pop(name, None)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(root.joinpath(*name.split("/")))
             result.removed.append(name)

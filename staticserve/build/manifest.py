@@ -16,13 +16,12 @@ Public API::
     manifest_hash(paths: Mapping[str, str]) -> str
     served_names(root) -> list[str]
     file_entry(path, name) -> dict
-    write_manifest(root, paths, files=None, name=MANIFEST_NAME) -> Path
+    write_manifest(root, paths, files=None, name=MANIFEST_NAME, known=None) -> Path
     read_manifest(path) -> Manifest
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -30,8 +29,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..media_types import media_type_for
 from ._files import BuildError, atomic_write, is_temp_name, read_bytes
+from .hashing import entry_for
 
 MANIFEST_NAME = "staticfiles.json"
 MANIFEST_VERSION = "1.1"
@@ -54,15 +53,9 @@ def manifest_hash(paths: Mapping[str, str]) -> str:
     return hashlib.md5(payload, usedforsecurity=False).hexdigest()[:12]
 
 
-def integrity(data: bytes) -> str:
-    """Subresource Integrity value (``sha384-<base64>``) for ``data``."""
-    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
-
-
 def file_entry(path: Path, name: str) -> dict:
     """Size, SRI integrity and Content-Type of one served file."""
-    data = read_bytes(path)
-    return {"size": len(data), "integrity": integrity(data), "content_type": media_type_for(name)}
+    return entry_for(name, read_bytes(path))
 
 
 def served_names(root: str | os.PathLike[str]) -> list[str]:
@@ -110,17 +103,24 @@ def write_manifest(
     paths: Mapping[str, str],
     files: Mapping[str, Mapping] | Iterable[str] | None = None,
     name: str = MANIFEST_NAME,
+    known: Mapping[str, Mapping] | None = None,
 ) -> Path:
     """Write ``root/name`` atomically and return its path.
 
     ``files`` is either ready-made entries, an iterable of names to describe,
     or None to describe every served file under ``root`` (:func:`served_names`).
+    ``known`` supplies entries already computed (``HashResult.entries``) so
+    those files are not read again.
     """
     root = Path(root)
     if files is None:
         files = served_names(root)
     if not isinstance(files, Mapping):
-        files = {n: file_entry(root.joinpath(*n.split("/")), n) for n in files}
+        known = known or {}
+        files = {
+            n: known[n] if n in known else file_entry(root.joinpath(*n.split("/")), n)
+            for n in files
+        }
     path = root / name
     atomic_write(path, dumps(build_manifest(paths, files)))
     return path

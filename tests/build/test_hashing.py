@@ -330,3 +330,14 @@ def test_rerun_does_not_rewrite_existing_hashed_files(root: Path) -> None:
     write(root, "a.css", "p{}")
     assert hash_and_rewrite(root, ["a.css"]).written
     assert hash_and_rewrite(root, ["a.css"]).written == []
+
+
+def test_hashed_copy_of_a_symlinked_original_is_a_real_file(tmp_path: Path, root: Path) -> None:
+    source = write(tmp_path / "src", "a.png", b"png")
+    root.mkdir()
+    (root / "a.png").symlink_to(source)
+    result = build(root)
+    hashed = root / result.paths["a.png"]
+    assert not hashed.is_symlink()
+    source.write_bytes(b"edited in place")  # editors do this; the hashed file must not change
+    assert hashed.read_bytes() == b"png"
