@@ -8,6 +8,7 @@ per-test copy.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import os
@@ -39,18 +40,25 @@ def js_text() -> bytes:
     return "".join(lines).encode()
 
 
+@functools.lru_cache(maxsize=4)
 def pseudo_random_bytes(size: int, seed: int = 1) -> bytes:
     """Incompressible, deterministic bytes (fast: no per-byte Python loop)."""
     return random.Random(seed).randbytes(size)
 
 
+@functools.lru_cache(maxsize=16)
+def compressed(data: bytes) -> dict[str, bytes]:
+    """Sibling suffix -> compressed bytes (cached: brotli at quality 11 is slow)."""
+    return {
+        ".br": brotli.compress(data),
+        ".gz": gzip.compress(data, mtime=0),
+        ".zst": zstandard.ZstdCompressor(level=19).compress(data),
+    }
+
+
 def write_compressed_siblings(path: Path) -> None:
-    data = path.read_bytes()
-    path.with_name(path.name + ".br").write_bytes(brotli.compress(data))
-    path.with_name(path.name + ".gz").write_bytes(gzip.compress(data, mtime=0))
-    path.with_name(path.name + ".zst").write_bytes(
-        zstandard.ZstdCompressor(level=19).compress(data)
-    )
+    for suffix, data in compressed(path.read_bytes()).items():
+        path.with_name(path.name + suffix).write_bytes(data)
 
 
 @dataclass
