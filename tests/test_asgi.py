@@ -482,3 +482,47 @@ def test_autorefresh_sends_no_cache_by_default(static_tree: StaticTree) -> None:
 def test_unknown_option_is_refused_naming_it(static_tree: StaticTree) -> None:
     with pytest.raises(ValueError, match=re.escape("max_agee")):
         StaticServe(None, root=static_tree.root, max_agee=1)
+
+
+# -- known gap: answers that do not open the file are not re-checked -------------------
+# Bodies held in memory, HEAD and 304 answers are planned from the index alone;
+# only a response that opens the file fstat()s it. Re-checking the others costs
+# an os.stat per request (~3.5 us against ~0.6 us for the whole plan), a hot-path
+# decision left to the core's owner. These tests state the behaviour issue 2 asks
+# for and flip to passing (strict xfail) once it is made.
+
+STALE = pytest.mark.xfail(
+    strict=True, reason="memory/HEAD/304 answers are not re-checked against the disk"
+)
+
+
+@STALE
+def test_small_file_changed_after_it_was_served_is_sent_anew(static_tree: StaticTree) -> None:
+    app = StaticServe(None, root=static_tree.root)
+    assert fetch(app, "/static/js/plain.js").status_code == 200
+    static_tree.write("js/plain.js", b"console.log('changed, and longer');\n")
+    assert fetch(app, "/static/js/plain.js").content == b"console.log('changed, and longer');\n"
+
+
+@STALE
+def test_small_file_deleted_after_it_was_served_gives_404(static_tree: StaticTree) -> None:
+    app = StaticServe(None, root=static_tree.root)
+    assert fetch(app, "/static/js/plain.js").status_code == 200
+    static_tree.path("js/plain.js").unlink()
+    assert fetch(app, "/static/js/plain.js").status_code == 404
+
+
+@STALE
+def test_head_after_the_file_changed_announces_its_new_length(static_tree: StaticTree) -> None:
+    app = StaticServe(None, root=static_tree.root)
+    assert fetch(app, "/static/big.bin").status_code == 200
+    static_tree.write("big.bin", b"smaller now")
+    assert fetch(app, "/static/big.bin", method="HEAD").headers["content-length"] == "11"
+
+
+@STALE
+def test_old_etag_after_the_file_changed_is_not_answered_304(static_tree: StaticTree) -> None:
+    app = StaticServe(None, root=static_tree.root)
+    etag = fetch(app, "/static/big.bin").headers["etag"]
+    static_tree.write("big.bin", b"smaller now")
+    assert fetch(app, "/static/big.bin", headers={"if-none-match": etag}).status_code == 200

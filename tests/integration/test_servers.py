@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import email.utils
 import json
+import os
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -322,3 +324,39 @@ def test_file_deleted_on_disk_passes_through_to_the_app(served: Running) -> None
     served.tree.path("mutable/doomed.bin").unlink()
     assert served.get("/static/mutable/doomed.bin").text == "app: GET /static/mutable/doomed.bin"
     assert_clean_log(served.server)
+
+
+def open_files_under(root: Path, pgid: int) -> list[str]:
+    """Files under ``root`` held open by any process of the server's group."""
+    held = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                group = int(f.read().rsplit(")", 1)[1].split()[2])
+            if group != pgid:
+                continue
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith(str(root)):
+                    held.append(target)
+        except OSError:
+            continue  # a process or descriptor that went away meanwhile
+    return held
+
+
+def test_server_holds_no_file_open_after_responses(served: Running) -> None:
+    port = int(served.server.url.rsplit(":", 1)[1])
+    for _ in range(5):
+        served.get("/static/big.bin", headers=identity())
+        served.get("/static/big.bin", headers=identity(range="bytes=0-9"))
+        served.get("/static/big.bin", headers=identity(range="bytes=0-9,100-199"))
+        served.client.head("/static/big.bin")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.recv(65536)
+    deadline = time.monotonic() + 5
+    while (
+        open_files_under(served.tree.root, served.server.proc.pid) and time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+    assert open_files_under(served.tree.root, served.server.proc.pid) == []
