@@ -254,13 +254,18 @@ def compress_tree(
                 pool.submit(_job, paths, enc, min_saving): len(paths) for _, paths, enc in jobs
             }
             done = 0
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    count = pending.pop(fut)
-                    record(fut.result(), count)
-                    done += 1
-                    if progress:
-                        progress(done, total)
+            try:
+                while pending:
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        count = pending.pop(fut)
+                        record(fut.result(), count)
+                        done += 1
+                        if progress:
+                            progress(done, total)
+            except BaseException:
+                # Fail fast: do not compress the rest of the tree after an error.
+                pool.shutdown(cancel_futures=True)
+                raise
     summary.seconds = time.perf_counter() - started
     return summary

@@ -13,7 +13,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 
 from staticserve.build.cli import add_build_command, add_find_command, main
-from staticserve.build.hashing import resolve
+from staticserve.build.hashing import find_references, resolve
 
 from .conftest import temp_leftovers, tree, write
 
@@ -194,17 +194,9 @@ def test_round_trip_every_rewritten_reference_is_served_immutable(src: Path, roo
     try:
         base = f"http://127.0.0.1:{server.server_port}/static/"
         targets = set()
-        from staticserve.build.hashing import _css_references, _js_references, _Problems
-
         for original, hashed in manifest["paths"].items():
             text = (root / hashed).read_bytes().decode("utf-8", "replace")
-            if hashed.endswith(".css"):
-                refs = _css_references(text, _Problems())
-            elif hashed.endswith(".js"):
-                refs = _js_references(text)
-            else:
-                continue
-            for ref in refs:
+            for ref in find_references(hashed, text):
                 target = resolve(hashed, ref.url, "/static/")
                 assert target in manifest["files"], (original, ref.url)
                 targets.add(target)
