@@ -8,9 +8,8 @@ files:
 * ``whitenoise``  - ``python -m whitenoise.compress`` (.gz + .br).
 * ``servestatic`` - ``python -m servestatic.compress`` (.gz + .br + .zstd).
 * ``nginx``       - .gz siblings for ``gzip_static on`` (gzip -9, mtime 0).
-* ``staticserve`` - .br / .gz siblings (``staticserve build`` if it can compress
-  a root in place, otherwise brotli quality 11 + gzip -9 mtime 0, exactly the
-  bytes WhiteNoise writes).
+* ``staticserve`` - .br / .gz siblings written by staticserve's own compressor
+  (the one ``staticserve build`` runs): brotli quality 11, gzip -9 mtime 0.
 
 Everything is deterministic (seeded generators, gzip mtime 0), so two runs on
 two machines serve byte-identical files.
@@ -240,23 +239,19 @@ def prepare_roots(corpus: Corpus, flavours: list[str], *, log=print) -> dict[str
 
 
 def _prepare_staticserve(dst: Path) -> str:
-    """Use staticserve's own compressor when it exists, else write the same bytes ourselves."""
+    """Use staticserve's own compressor (``staticserve build``'s), limited to br + gzip.
+
+    Only br and gzip so that staticserve has the same variants as WhiteNoise (the
+    benchmark sends ``Accept-Encoding: br, gzip``).  Falls back to writing the same
+    bytes directly while the build module does not exist.
+    """
     try:
-        from staticserve.build import compress as ss_compress  # type: ignore[attr-defined]
+        from staticserve.build.compress import compress_tree
     except ImportError:
-        ss_compress = None
-    fn = None
-    if ss_compress is not None:
-        for name in ("compress_root", "compress_tree", "compress_directory"):
-            fn = getattr(ss_compress, name, None)
-            if fn is not None:
-                break
-    if fn is not None:
-        try:
-            fn(dst)
-            return f"staticserve.build.compress.{fn.__name__}"
-        except Exception as exc:  # fall back, but say so
-            print(f"  staticserve compressor failed ({exc!r}); writing siblings directly")
+        compress_tree = None
+    if compress_tree is not None:
+        compress_tree(dst, encodings=("br", "gzip"), workers=1)
+        return "staticserve.build.compress.compress_tree(encodings=br,gzip) (= staticserve build)"
     write_siblings(dst, br=True, gz=True)
     return "brotli q11 + gzip -9 mtime 0 siblings written by benchmarks/corpus.py"
 
