@@ -99,6 +99,7 @@ _ALIASES = {"x-gzip": "gzip"}
 # Parsed Accept-Encoding values; browsers send a handful of distinct strings.
 _accept_cache: dict[str | None, tuple[dict[str, tuple[float, int]], bool]] = {}
 _ACCEPT_CACHE_MAX = 512
+_ACCEPT_MAX = 4096
 
 
 def parse_accept_encoding(value: str) -> dict[str, tuple[float, int]]:
@@ -124,6 +125,10 @@ def parse_accept_encoding(value: str) -> dict[str, tuple[float, int]]:
 
 def _acceptable_codings(value: str | None) -> tuple[dict[str, tuple[float, int]], bool]:
     """(parsed preferences, identity acceptable), cached by header value."""
+    if value is not None and len(value) > _ACCEPT_MAX:
+        # Only the first 4 KiB count; truncating before the lookup also keeps
+        # the cache's keys small (uvicorn passes megabyte headers through).
+        value = value[:_ACCEPT_MAX]
     cached = _accept_cache.get(value)
     if cached is not None:
         return cached
@@ -131,7 +136,7 @@ def _acceptable_codings(value: str | None) -> tuple[dict[str, tuple[float, int]]
         prefs: dict[str, tuple[float, int]] = {}
         identity_ok = True
     else:
-        prefs = parse_accept_encoding(value[:4096])
+        prefs = parse_accept_encoding(value)
         identity = prefs.get("identity", prefs.get("*"))
         identity_ok = identity is None or identity[0] > 0
     if len(_accept_cache) >= _ACCEPT_CACHE_MAX:
