@@ -1,0 +1,206 @@
+"""Django middleware: a thin adapter from a Django request to a staticserve plan.
+
+Per request: a prefix check on ``request.path_info``, the headers named in
+:data:`staticserve.http.REQUEST_HEADERS` from ``request.META``,
+``files.plan(...)``, and the plan turned into a Django response carrying
+exactly the plan's headers. No HTTP rule lives here.
+
+* A body held in memory becomes an :class:`~django.http.HttpResponse`.
+* A file-backed body becomes a :class:`StaticFileResponse` (streaming). For a
+  whole file it exposes ``file_to_stream``, so Django's WSGI handler hands the
+  file to ``wsgi.file_wrapper`` and gunicorn can ``sendfile`` it. Under ASGI
+  the body is an async iterator reading chunks in the default thread pool.
+* The middleware is sync- and async-capable: under ASGI Django it runs on the
+  event loop, so the static path makes no thread hop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+
+from ..config import ConfigError
+from ..files import BodyReader, FileChanged
+from ..http import REQUEST_HEADERS
+from ..plan import FileSlice, Plan
+from ..service import StaticFiles
+from . import settings as ss_settings
+
+logger = logging.getLogger("staticserve")
+
+_META_KEYS = tuple(("HTTP_" + n.upper().replace("-", "_"), n) for n in REQUEST_HEADERS)
+_REPLAN_ATTEMPTS = 3
+
+
+class StaticFileResponse(StreamingHttpResponse):
+    """A file-backed plan as a streaming response; ``file_to_stream`` for whole files."""
+
+    def __init__(self, plan: Plan, reader: BodyReader, chunk_size: int, is_async: bool) -> None:
+        super().__init__(_async_chunks(reader) if is_async else _chunks(reader), status=plan.status)
+        _set_headers(self, plan)
+        self.block_size = chunk_size
+        body = plan.body
+        # Close the real file however the response ends (bind the file's own
+        # close: Django's WSGI handler later replaces file.close).
+        self._resource_closers.append(reader.file.close)  # type: ignore[union-attr]
+        if not is_async and body.__class__ is FileSlice and body.is_whole_file:  # type: ignore[union-attr]
+            # Django's WSGIHandler hands this to wsgi.file_wrapper (sendfile).
+            self.file_to_stream = reader.file
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} status_code={self.status_code}>"
+
+
+def _chunks(reader: BodyReader) -> Iterator[bytes]:
+    try:
+        chunk = reader.read()
+        while chunk:
+            yield chunk
+            chunk = reader.read()
+    except FileChanged as exc:
+        logger.warning("staticserve: %s shrank while being sent; response cut short", exc)
+    finally:
+        reader.close()
+
+
+async def _async_chunks(reader: BodyReader) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    try:
+        chunk = await loop.run_in_executor(None, reader.read)
+        while chunk:
+            yield chunk
+            chunk = await loop.run_in_executor(None, reader.read)
+    except FileChanged as exc:
+        logger.warning("staticserve: %s shrank while being sent; response cut short", exc)
+    finally:
+        reader.close()
+
+
+def _set_headers(response: HttpResponseBase, plan: Plan) -> None:
+    headers = response.headers
+    for name in list(headers):
+        del headers[name]
+    for name, value in plan.str_headers():
+        headers[name] = value
+
+
+def _bytes_response(plan: Plan) -> HttpResponse:
+    response = HttpResponse(plan.body, status=plan.status)
+    _set_headers(response, plan)
+    return response
+
+
+def build_static_files() -> StaticFiles:
+    """The StaticFiles the middleware serves, from Django's settings (at start-up)."""
+    files = StaticFiles(**ss_settings.core_options())
+    url = ss_settings.static_url()
+    if url.prefix is not None:
+        if ss_settings.setting("USE_FINDERS"):
+            for root, prefix in finder_roots(url.prefix):
+                files.add_files(root, prefix)
+        root = settings.STATIC_ROOT
+        if root:
+            if os.path.isdir(root):
+                files.add_files(root, url.prefix)
+            elif not ss_settings.setting("USE_FINDERS"):
+                logger.warning(
+                    "staticserve: STATIC_ROOT %s does not exist, so no static file is "
+                    "served; run `manage.py collectstatic`",
+                    root,
+                )
+    extra_root = ss_settings.setting("ROOT")
+    if extra_root:
+        try:
+            files.add_files(extra_root, "/")
+        except ConfigError as exc:
+            logger.warning("%s (STATICSERVE_ROOT)", exc)
+    return files
+
+
+def finder_roots(prefix: str) -> list[tuple[str, str]]:
+    """(directory, URL prefix) for every location of Django's finders, in their order.
+
+    AppDirectoriesFinder and FileSystemFinder (and any finder keeping
+    ``storages`` of file-system storages, with an optional ``prefix``) are
+    supported; the first location holding a path wins, as with ``findstatic``.
+    """
+    from django.contrib.staticfiles.finders import get_finders
+
+    roots: list[tuple[str, str]] = []
+    for finder in get_finders():
+        storages = getattr(finder, "storages", None)
+        if not isinstance(storages, dict):
+            logger.warning(
+                "staticserve: finder %s keeps no file-system storages; its files are "
+                "not served in STATICSERVE_USE_FINDERS mode (run collectstatic)",
+                type(finder).__name__,
+            )
+            continue
+        for storage in storages.values():
+            location = getattr(storage, "location", None)
+            if not location or not os.path.isdir(location):
+                continue
+            sub = getattr(storage, "prefix", None) or ""
+            roots.append((location, prefix + sub.strip("/") + "/" if sub else prefix))
+    return roots
+
+
+class StaticServeMiddleware:
+    """Serve static files ahead of the rest of Django; place right after SecurityMiddleware."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+        self.files = build_static_files()
+        self.chunk_size = self.files.config.chunk_size
+
+    def __call__(self, request: HttpRequest) -> Any:
+        response = self.serve(request)
+        if response is not None:
+            if self.is_async:
+                return _ready(response)
+            return response
+        return self.get_response(request)
+
+    def serve(self, request: HttpRequest) -> HttpResponseBase | None:
+        """The static response for ``request``, or None to hand it to Django."""
+        path = request.path_info
+        files = self.files
+        if not path.startswith(files.prefixes):
+            return None
+        meta = request.META
+        headers = {name: meta[key] for key, name in _META_KEYS if key in meta}
+        method = request.method or "GET"
+        query = meta.get("QUERY_STRING", "")
+        plan = files.plan(path, method, headers, query)
+        attempts = 0
+        while plan is not None:
+            if plan.body.__class__ is bytes:
+                return _bytes_response(plan)
+            reader = BodyReader(plan.body, self.chunk_size)
+            if reader.open():
+                # ASGI handlers (even for a sync middleware chain) want an async body.
+                is_asgi = isinstance(request, ASGIRequest)
+                return StaticFileResponse(plan, reader, self.chunk_size, is_asgi)
+            attempts += 1
+            if attempts >= _REPLAN_ATTEMPTS:
+                break
+            plan = files.replan(path, method, headers, query)
+        return None
+
+
+async def _ready(response: HttpResponseBase) -> HttpResponseBase:
+    return response

@@ -1,0 +1,223 @@
+"""collectstatic storages that compress, and hash with ES-module and SRI support.
+
+* :class:`CompressedStaticFilesStorage`: Django's ``StaticFilesStorage`` plus
+  ``.br`` / ``.gz`` (/ ``.zst``) siblings written by
+  :func:`staticserve.build.compress_tree` (a process pool).
+* :class:`CompressedManifestStaticFilesStorage`: Django's
+  ``ManifestStaticFilesStorage`` (same hashed names, same manifest ``paths``
+  and ``hash``) plus
+
+  - ES-module ``import``/``export ... from "./x.js"``, ``import "./x.js"`` and
+    ``import("./x.js")`` paths rewritten to hashed names (``*.js``, ``*.mjs``);
+  - a missing referenced file (a source map that was not shipped, a typo in
+    ``url()``) logged with file and line and left as written, instead of
+    aborting collectstatic (``strict_references=True`` aborts, naming them);
+  - the manifest's ``files`` entry per served file (size, SRI integrity,
+    Content-Type) written with :mod:`staticserve.build.manifest`;
+  - compressed siblings, and optionally only hashed files kept.
+
+Options come from ``STORAGES["staticfiles"]["OPTIONS"]`` or, when absent,
+the STATICSERVE_* settings (see docs/django.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from django.contrib.staticfiles.storage import ManifestStaticFilesStorage, StaticFilesStorage
+from django.core.files.base import ContentFile
+
+from ..build import compress_tree
+from ..build._files import BuildWarning
+from ..build.manifest import build_manifest, dumps, file_entry
+from ..media_types import extension_of
+from . import settings as ss_settings
+
+logger = logging.getLogger("staticserve")
+
+# ES-module specifiers that name files: relative (./, ../) or root-relative.
+_SPEC = r"""\.{0,2}/[^"'`\n]*"""
+ES_MODULE_PATTERNS: tuple[tuple[str, str], ...] = (
+    # import x from "./a.js"; import {a, b} from './a.js'; export * from "./a.js"
+    (
+        r"""(?P<matched>(?P<head>\b(?:import|export)\b[^;'"`()]*?\bfrom\s*(?P<q>["']))"""
+        r"""(?P<url>""" + _SPEC + r""")(?P<tail>(?P=q)))""",
+        "%(head)s%(url)s%(tail)s",
+    ),
+    # import "./side-effect.js"
+    (
+        r"""(?P<matched>(?P<head>\bimport\s*(?P<q>["']))(?P<url>""" + _SPEC + r""")"""
+        r"""(?P<tail>(?P=q)))""",
+        "%(head)s%(url)s%(tail)s",
+    ),
+    # import("./lazy.js") with a literal
+    (
+        r"""(?P<matched>(?P<head>\bimport\s*\(\s*(?P<q>["'`]))(?P<url>""" + _SPEC + r""")"""
+        r"""(?P<tail>(?P=q)\s*\)))""",
+        "%(head)s%(url)s%(tail)s",
+    ),
+)
+_JS_SOURCE_MAP = (
+    r"(?m)^(?P<matched>//# (?-i:sourceMappingURL)=(?P<url>.*))$",
+    "//# sourceMappingURL=%(url)s",
+)
+
+
+def _option(value: Any, name: str) -> Any:
+    return ss_settings.setting(name) if value is None else value
+
+
+def _names_to_compress(names: Iterable[str]) -> list[str]:
+    skip = {
+        e if e.startswith(".") else "." + e
+        for e in (ss_settings.setting("SKIP_COMPRESS_EXTENSIONS") or ())
+    }
+    return sorted({n for n in names if extension_of(n) not in skip})
+
+
+class _CompressMixin:
+    """Writes compressed siblings of the files collectstatic stored."""
+
+    def __init__(
+        self,
+        *args: Any,
+        compress_encodings: Iterable[str] | None = None,
+        compress_workers: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.compress_encodings = _option(compress_encodings, "COMPRESS_ENCODINGS")
+        self.compress_workers = _option(compress_workers, "COMPRESS_WORKERS")
+
+    def compress(self, names: Iterable[str]) -> None:
+        summary = compress_tree(
+            self.location,  # type: ignore[attr-defined]
+            _names_to_compress(names),
+            encodings=self.compress_encodings,
+            min_saving=float(ss_settings.setting("COMPRESS_MIN_SAVING")),
+            workers=self.compress_workers,
+        )
+        for warning in summary.warnings:
+            logger.warning("staticserve: %s", warning)
+        logger.info("staticserve: compressed static files\n%s", summary.table())
+
+
+class CompressedStaticFilesStorage(_CompressMixin, StaticFilesStorage):
+    """StaticFilesStorage that also writes ``.br`` / ``.gz`` (/ ``.zst``) siblings."""
+
+    def post_process(
+        self, paths: dict[str, Any], dry_run: bool = False, **options: Any
+    ) -> Iterator[tuple[str, str, bool]]:
+        if dry_run:
+            return
+        self.compress(paths)
+        # One report per file, so collectstatic's "N post-processed" is true.
+        for name in sorted(paths):
+            yield name, name, True
+
+
+class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesStorage):
+    """ManifestStaticFilesStorage plus ES modules, lenient references, SRI data, compression."""
+
+    #: Rewrite ES-module import/export paths (subclass and set False to match Django).
+    es_modules = True
+    support_js_module_import_aggregation = False  # ours replace Django's patterns
+
+    def __init__(
+        self,
+        *args: Any,
+        manifest_strict: bool | None = None,
+        keep_only_hashed_files: bool | None = None,
+        strict_references: bool | None = None,
+        es_modules: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.es_modules = _option(es_modules, "ES_MODULES")
+        patterns = list(self.patterns)
+        if self.es_modules:
+            patterns.append(("*.js", ES_MODULE_PATTERNS))
+            patterns.append(("*.mjs", (_JS_SOURCE_MAP, *ES_MODULE_PATTERNS)))
+        self.patterns = tuple(patterns)
+        super().__init__(*args, **kwargs)
+        self.manifest_strict = _option(manifest_strict, "MANIFEST_STRICT")
+        self.keep_only_hashed_files = _option(keep_only_hashed_files, "KEEP_ONLY_HASHED_FILES")
+        self.strict_references = _option(strict_references, "STRICT_REFERENCES")
+        #: References to missing files found by the last post_process.
+        self.missing_references: list[BuildWarning] = []
+        self._processed: list[str] = []
+
+    # -- references to missing files -------------------------------------
+
+    def url_converter(self, name: str, hashed_files: dict, template: str | None = None):  # type: ignore[no-untyped-def]
+        convert = super().url_converter(name, hashed_files, template)
+
+        def converter(matchobj):  # type: ignore[no-untyped-def]
+            try:
+                return convert(matchobj)
+            except ValueError as exc:
+                line = matchobj.string.count("\n", 0, matchobj.start("url")) + 1
+                url = matchobj.group("url")
+                if self.strict_references:
+                    raise ValueError(
+                        f"{name}:{line}: reference to missing file {url!r} ({exc})"
+                    ) from None
+                warning = BuildWarning(name, line, f"reference to missing file {url!r} left as is")
+                if warning not in self.missing_references:
+                    self.missing_references.append(warning)
+                    logger.warning("staticserve: %s", warning)
+                return matchobj.group("matched")
+
+        return converter
+
+    # -- post-processing --------------------------------------------------
+
+    def post_process(
+        self, paths: dict[str, Any], dry_run: bool = False, **options: Any
+    ) -> Iterator[tuple[str, str | None, Any]]:
+        self.missing_references = []
+        self._processed = []
+        if dry_run:
+            return
+        for name, hashed_name, processed in super().post_process(paths, dry_run, **options):
+            yield name, hashed_name, processed
+        # Django's generator saved the manifest (save_manifest below) on its way out.
+        originals = sorted(paths)
+        hashed = sorted({v for k, v in self.hashed_files.items() if k in paths})
+        if self.keep_only_hashed_files:
+            for name in originals:
+                if self.hashed_files.get(name, name) != name and self.exists(name):
+                    self.delete(name)
+            self.compress(hashed)
+        else:
+            self.compress([*originals, *hashed])
+
+    def save_manifest(self) -> None:
+        """Django's manifest (same ``paths`` and ``hash``) plus a ``files`` entry per file."""
+        served = set(self.hashed_files.values())
+        if not self.keep_only_hashed_files:
+            served.update(self.hashed_files)
+        files = {}
+        for name in sorted(served):
+            if self.exists(name):
+                files[name] = file_entry(Path(self.path(name)), name)
+        payload = build_manifest(self.hashed_files, files)
+        self.manifest_hash = payload["hash"]
+        if self.manifest_storage.exists(self.manifest_name):
+            self.manifest_storage.delete(self.manifest_name)
+        self.manifest_storage._save(self.manifest_name, ContentFile(dumps(payload)))
+
+    def read_files_data(self) -> dict[str, dict]:
+        """The manifest's ``files`` entries ({} for a manifest without them)."""
+        import json
+
+        content = self.read_manifest()
+        if not content:
+            return {}
+        try:
+            files = json.loads(content).get("files")
+        except (ValueError, AttributeError):
+            return {}
+        return files if isinstance(files, dict) else {}
