@@ -314,8 +314,8 @@ def parse_range(value: str, size: int, max_ranges: int) -> list[tuple[int, int]]
             if last_s == "":
                 return None
             suffix = _to_int(last_s)
-            if suffix == 0:
-                continue  # unsatisfiable suffix
+            if suffix == 0 or size == 0:
+                continue  # unsatisfiable suffix (or nothing to take it from)
             ranges.append((max(0, size - suffix), size - 1))
             continue
         first = _to_int(first_s)
