@@ -8,6 +8,7 @@ values.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -102,8 +103,17 @@ def immutable_file_test() -> Any:
     value = setting("IMMUTABLE_FILE_TEST")
     if value is _MISSING:
         return _MISSING
-    if isinstance(value, str) and "." in value and not any(c in value for c in "\\[]()$^*+?{}|"):
-        return _callable("IMMUTABLE_FILE_TEST", value)
+    if isinstance(value, str):
+        # A dotted path to a function(path, url) if it imports, else a regex.
+        if re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+", value):
+            try:
+                return import_string(value)
+            except ImportError:
+                pass
+        return value
+    if value is None:
+        return None
+    return _callable("IMMUTABLE_FILE_TEST", value)
     if value is None or isinstance(value, str):
         return value
     return _callable("IMMUTABLE_FILE_TEST", value)
