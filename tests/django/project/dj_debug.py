@@ -28,7 +28,7 @@ class FinderServingTests(SimpleTestCase):
         (self.dir / "collected").mkdir()  # STATIC_ROOT set, collectstatic not run
         override = override_settings(
             STATIC_ROOT=str(self.dir / "collected"),
-            STATICFILES_DIRS=[self.static, ("vendor", Path(settings.BASE_DIR, "vendor"))]
+            STATICFILES_DIRS=[self.static, ("vendor", Path(settings.BASE_DIR, "vendor"))],
         )
         override.enable()
         self.addCleanup(override.disable)
