@@ -11,8 +11,12 @@ file is replaced (renamed over) mid-response.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from .plan import Body, FileSlice, Multipart
+
+if TYPE_CHECKING:
+    from .resource import Resource
 
 
 class FileChanged(Exception):
@@ -27,6 +31,20 @@ def whole_file_unchanged(body: FileSlice) -> bool:
     except OSError:
         return False
     return st.st_size == variant.size and st.st_mtime_ns == variant.mtime_ns
+
+
+def disk_variants_unchanged(resource: Resource) -> bool:
+    """Do the variants read from disk (not held in memory) still match their stat?"""
+    for variant in resource.variants:
+        if variant.body is not None:
+            continue  # memory-held: what we send is what we indexed
+        try:
+            st = os.stat(variant.path)
+        except OSError:
+            return False
+        if st.st_size != variant.size or st.st_mtime_ns != variant.mtime_ns:
+            return False
+    return True
 
 
 class BodyReader:

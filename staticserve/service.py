@@ -12,9 +12,11 @@ import os
 from collections.abc import Mapping
 
 from .config import Config, make_config
+from .files import disk_variants_unchanged
 from .http import respond
 from .index import StaticIndex
 from .plan import Plan
+from .resource import Resource
 
 
 class StaticFiles:
@@ -46,7 +48,19 @@ class StaticFiles:
         entry = self.index.lookup(path)
         if entry is None:
             return None
-        return respond(entry, method, headers, query, self.config.max_ranges)
+        plan = respond(entry, method, headers, query, self.config.max_ranges)
+        if (
+            plan.body.__class__ is bytes
+            and not plan.body
+            and entry.__class__ is Resource
+            and not self.config.autorefresh
+            and not disk_variants_unchanged(entry)  # type: ignore[arg-type]
+        ):
+            # A bodiless answer (304, HEAD, 412, 416) is built from the index's
+            # stat and no file read will re-check it: a file streamed from disk
+            # that changed must not get a stale 304 or a wrong Content-Length.
+            return self.replan(path, method, headers, query)
+        return plan
 
     def replan(
         self, path: str, method: str, headers: Mapping[str, str], query: str = ""

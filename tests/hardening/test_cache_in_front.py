@@ -1,0 +1,270 @@
+"""staticserve behind a real shared cache (Varnish, nginx proxy_cache): what a CDN does.
+
+The origin is staticserve on uvicorn with ``max_age=1`` (so expiry can be
+watched within a test) and ``memory_file_max=0`` (every file is streamed and
+re-checked on disk, so a changed file reaches the origin's answers). The origin
+app records each request that reaches it (``/__origin__``), which is how these
+tests prove what the cache served by itself.
+
+Both caches are configured as docs/cdn.md recommends: ``Accept-Encoding``
+normalised to one of ``br`` / ``gzip`` / nothing, ``Vary`` honoured, stale
+entries kept for conditional revalidation. The binaries come from the Debian
+packages ``varnish`` and ``nginx``; if one is missing the test fails (run
+``.ci/run``, which installs them) rather than skipping.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import brotli
+import httpx
+import pytest
+
+from tests.hardening.conftest import CSS
+from tests.support.servers import Server, free_port, running_server, wait_for_port
+
+pytestmark = pytest.mark.timeout(90)
+
+VARNISHD = "/usr/sbin/varnishd"
+NGINX = "/usr/sbin/nginx"
+HASHED = "site.0123456789ab.css"  # immutable by the default hashed-name test
+
+VCL = """\
+vcl 4.1;
+
+backend origin {{ .host = "127.0.0.1"; .port = "{port}"; }}
+
+sub vcl_recv {{
+    # One cached object per coding the origin can produce, not one per
+    # spelling of Accept-Encoding; the origin still picks (and Varies).
+    if (req.http.Accept-Encoding ~ "(^|[ ,])br($|[ ,;])") {{
+        set req.http.Accept-Encoding = "br";
+    }} elsif (req.http.Accept-Encoding ~ "(^|[ ,])gzip($|[ ,;])") {{
+        set req.http.Accept-Encoding = "gzip";
+    }} else {{
+        unset req.http.Accept-Encoding;
+    }}
+}}
+
+sub vcl_backend_response {{
+    set beresp.grace = 0s;  # no stale answers: expiry is visible to the test
+    set beresp.keep = 1h;   # keep expired objects to revalidate (If-None-Match)
+}}
+
+sub vcl_deliver {{
+    if (obj.hits > 0) {{ set resp.http.X-Cache = "HIT"; }}
+    else {{ set resp.http.X-Cache = "MISS"; }}
+}}
+"""
+
+NGINX_CONF = """\
+daemon off;
+master_process off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    proxy_cache_path {dir}/cache levels=1:2 keys_zone=static:1m max_size=64m
+                     inactive=1h use_temp_path=off;
+    map $http_accept_encoding $static_coding {{
+        "~*(^|[ ,])br($|[ ,;])"   br;
+        "~*(^|[ ,])gzip($|[ ,;])" gzip;
+        default                   "";
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://127.0.0.1:{origin};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Accept-Encoding $static_coding;
+            proxy_cache static;
+            proxy_cache_revalidate on;
+            proxy_cache_lock on;
+            add_header X-Cache $upstream_cache_status always;
+        }}
+    }}
+}}
+"""
+
+
+def require(binary: str, package: str) -> None:
+    if not os.access(binary, os.X_OK):
+        pytest.fail(
+            f"{binary} is missing: install the Debian package {package!r} "
+            "(run .ci/run, which installs nginx and varnish); this test never skips"
+        )
+
+
+@dataclass
+class Cached:
+    kind: str
+    url: str
+    origin: Server
+    root: Path
+    client: httpx.Client
+
+    def origin_requests(self, path: str) -> list[tuple[int, str, str]]:
+        """(status, If-None-Match, Accept-Encoding) of each request that reached the origin."""
+        seen = httpx.get(self.origin.url + "/__origin__", timeout=10).json()
+        return [(status, inm, ae) for p, status, inm, ae in seen if p == path]
+
+
+def start_varnish(workdir: Path, origin_port: int) -> tuple[subprocess.Popen[bytes], int, Path]:
+    require(VARNISHD, "varnish")
+    port = free_port()
+    vcl = workdir / "default.vcl"
+    vcl.write_text(VCL.format(port=origin_port))
+    log = workdir / "varnishd.log"
+    command = [
+        VARNISHD, "-F", "-n", str(workdir / "varnish"), "-a", f"127.0.0.1:{port}",
+        "-f", str(vcl), "-s", "malloc,32m", "-j", "none",
+        "-p", "http_gzip_support=off",  # pass Accept-Encoding through; rely on Vary
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    return proc, port, log
+
+
+def start_nginx(workdir: Path, origin_port: int) -> tuple[subprocess.Popen[bytes], int, Path]:
+    require(NGINX, "nginx")
+    port = free_port()
+    conf = workdir / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(dir=workdir, port=port, origin=origin_port))
+    log = workdir / "error.log"
+    command = [NGINX, "-p", str(workdir), "-e", str(log), "-c", str(conf)]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    return proc, port, log
+
+
+@pytest.fixture(scope="module", params=["varnish", "nginx"])
+def cached(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cached]:
+    kind: str = request.param
+    base = tmp_path_factory.mktemp(f"cache-{kind}")
+    root = base / "root"
+    root.mkdir()
+    (root / HASHED).write_bytes(CSS)
+    (root / (HASHED + ".br")).write_bytes(brotli.compress(CSS))
+    (root / (HASHED + ".gz")).write_bytes(gzip.compress(CSS, mtime=0))
+    (root / "plain.txt").write_bytes(b"plain, unhashed\n")
+    (root / "changing.txt").write_bytes(b"version one\n")
+    env = {
+        "HARDEN_ROOT": str(root),
+        "HARDEN_OPTIONS": json.dumps({"max_age": 1, "memory_file_max": 0}),
+    }
+    with running_server("uvicorn", "tests.hardening.apps:asgi_counted", env=env) as origin:
+        origin_port = int(origin.url.rsplit(":", 1)[1])
+        workdir = base / "work"
+        workdir.mkdir()
+        start = start_varnish if kind == "varnish" else start_nginx
+        proc, port, log = start(workdir, origin_port)
+        try:
+            wait_for_port(port, proc, log, timeout=30)
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+                yield Cached(kind, f"http://127.0.0.1:{port}", origin, root, client)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            shutil.rmtree(workdir / "varnish", ignore_errors=True)
+
+
+def get(cached: Cached, path: str, **headers: str) -> httpx.Response:
+    return cached.client.get(path, headers=headers)
+
+
+def test_immutable_file_is_fetched_from_the_origin_once(cached: Cached) -> None:
+    path = "/static/" + HASHED
+    responses = [get(cached, path, **{"accept-encoding": "identity"}) for _ in range(5)]
+    assert all(r.status_code == 200 and r.content == CSS for r in responses)
+    assert responses[0].headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert [r.headers["x-cache"] for r in responses[1:]] == ["HIT"] * 4
+    assert len(cached.origin_requests(path)) == 1
+
+
+def test_brotli_gzip_and_identity_clients_each_get_a_body_they_can_decode(
+    cached: Cached,
+) -> None:
+    path = "/static/" + HASHED
+    clients = {
+        "br": ("gzip, deflate, br", "br", brotli.decompress),
+        "gzip": ("gzip", "gzip", gzip.decompress),
+        "identity": ("identity", None, lambda data: data),
+    }
+    for _ in range(3):  # interleaved, so each answer comes from the shared cache
+        for accept, expected_coding, decode in clients.values():
+            with cached.client.stream("GET", path, headers={"accept-encoding": accept}) as r:
+                raw = b"".join(r.iter_raw())
+            assert r.status_code == 200
+            assert r.headers.get("content-encoding") == expected_coding
+            assert "accept-encoding" in r.headers["vary"].lower()
+            assert decode(raw) == CSS
+    # One origin fetch per coding (identity may already be cached by the test above).
+    codings = [ae for _, _, ae in cached.origin_requests(path)]
+    assert sorted(set(codings)) == sorted(codings)
+    assert {"br", "gzip"} <= set(codings)
+
+
+def test_client_revalidation_is_answered_304_by_the_cache(cached: Cached) -> None:
+    path = "/static/" + HASHED
+    first = get(cached, path, **{"accept-encoding": "gzip"})
+    before = len(cached.origin_requests(path))
+    again = get(cached, path, **{"accept-encoding": "gzip", "if-none-match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == first.headers["etag"]
+    assert len(cached.origin_requests(path)) == before
+
+
+def test_expired_entry_is_revalidated_with_the_origin_by_a_304(cached: Cached) -> None:
+    path = "/static/plain.txt"
+    first = get(cached, path)
+    assert first.headers["cache-control"] == "public, max-age=1"
+    time.sleep(2.2)
+    second = get(cached, path)
+    assert second.status_code == 200
+    assert second.content == b"plain, unhashed\n"
+    seen = cached.origin_requests(path)
+    assert seen[0][:2] == (200, "")
+    assert seen[-1][:2] == (304, first.headers["etag"]), seen
+
+
+def test_changed_unhashed_file_is_picked_up_after_its_max_age(cached: Cached) -> None:
+    path = "/static/changing.txt"
+    primed_at = time.monotonic()
+    assert get(cached, path).content == b"version one\n"
+    new = cached.root / "changing.txt.new"
+    new.write_bytes(b"version two, longer\n")
+    os.replace(new, cached.root / "changing.txt")
+    within = get(cached, path)
+    if time.monotonic() - primed_at < 0.8:  # still fresh in the cache
+        assert within.content == b"version one\n"
+        assert within.headers["x-cache"] == "HIT"
+    time.sleep(max(0.0, primed_at + 2.2 - time.monotonic()))
+    after = get(cached, path)
+    assert after.content == b"version two, longer\n"
+    assert after.headers["content-length"] == str(len(b"version two, longer\n"))
+
+
+def test_cache_and_origin_logs_show_no_errors(cached: Cached) -> None:
+    assert "Traceback" not in cached.origin.log()
