@@ -23,6 +23,8 @@ def _serve(args: argparse.Namespace) -> int:
     root = os.path.abspath(args.root)
     if not os.path.isdir(root):
         raise CommandError(f"root {args.root!r} is not a directory")
+    if not 0 < args.port < 65536:
+        raise CommandError(f"--port {args.port} is not a TCP port; pick one from 1 to 65535")
     _check_port_free(args.host, args.port)
     # Index before the server starts, so a bad root fails here, in one line.
     app = serve_app(root, args.prefix)

@@ -124,3 +124,10 @@ def test_serve_port_in_use_is_a_one_line_error(tree: StaticTree) -> None:
         result = run_cli("serve", str(tree.root), "--port", str(port))
     assert_one_line_error(result)
     assert str(port) in result.stderr
+
+
+@pytest.mark.parametrize("port", ["0", "-1", "70000"])
+def test_serve_port_out_of_range_is_a_one_line_error(tree: StaticTree, port: str) -> None:
+    result = run_cli("serve", str(tree.root), "--port", port)
+    assert_one_line_error(result)
+    assert f"--port {port}" in result.stderr
