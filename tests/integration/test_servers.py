@@ -360,3 +360,35 @@ def test_server_holds_no_file_open_after_responses(served: Running) -> None:
     ):
         time.sleep(0.1)
     assert open_files_under(served.tree.root, served.server.proc.pid) == []
+
+
+# -- mounted under a path prefix --------------------------------------------------------
+
+MOUNTS = {
+    # uvicorn puts --root-path in front of the request path (the proxy stripped it).
+    "uvicorn": (["--root-path", "/mount"], {}, "/static/img/logo.png"),
+    "granian": (["--url-path-prefix", "/mount"], {}, "/mount/static/img/logo.png"),
+    # gunicorn moves SCRIPT_NAME from the request path into the environ.
+    "gunicorn": ([], {"SCRIPT_NAME": "/mount"}, "/mount/static/img/logo.png"),
+}
+
+
+@pytest.mark.parametrize("kind", list(MOUNTS))
+def test_mounted_app_serves_and_redirects_inside_the_mount(
+    kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    extra_args, extra_env, logo_url = MOUNTS[kind]
+    tree = make_static_tree(tmp_path_factory.mktemp(f"mount-{kind}"), big_size=1024)
+    env = {
+        "STATICSERVE_TEST_ROOT": str(tree.root),
+        "STATICSERVE_TEST_OPTIONS": json.dumps({"index_file": True}),
+        **extra_env,
+    }
+    with running_server(kind, TARGETS[kind], env=env, extra_args=extra_args) as server:
+        logo = httpx.get(server.url + logo_url, timeout=10)
+        assert logo.content == tree.read("img/logo.png")
+        docs_url = logo_url.replace("img/logo.png", "docs")
+        redirect = httpx.get(server.url + docs_url + "?q=1", timeout=10)
+        assert redirect.status_code == 302
+        assert redirect.headers["location"] == "docs/?q=1"
+        assert_clean_log(server)
