@@ -168,7 +168,7 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
                 if warning not in self.missing_references:
                     self.missing_references.append(warning)
                     logger.warning("staticserve: %s", warning)
-                return matchobj.group("matched")
+                return matchobj.group(0)
 
         return converter
 

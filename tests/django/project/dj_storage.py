@@ -36,9 +36,13 @@ class StorageTests(SimpleTestCase):
         root = self.tmp / f"root{len(list(self.tmp.iterdir()))}"
         installed = settings.INSTALLED_APPS if apps else ["django.contrib.staticfiles"]
         out = StringIO()
+        # Options as STATICSERVE_* settings: Django 4.2's override_settings drops
+        # STORAGES' OPTIONS for staticfiles (its STATICFILES_STORAGE sync).
+        as_settings = {"STATICSERVE_" + k.upper(): v for k, v in options.items()}
         with override_settings(
             STATIC_ROOT=str(root),
-            STORAGES=storages(backend, **options),
+            STORAGES=storages(backend),
+            **as_settings,
             STATICFILES_DIRS=dirs if dirs is not None else settings.STATICFILES_DIRS,
             INSTALLED_APPS=installed,
             STATICSERVE_COMPRESS_WORKERS=1,
