@@ -63,6 +63,7 @@ def served(
     tree = make_static_tree(tmp_path_factory.mktemp(kind), big_size=BIG_SIZE)
     tree.write("mutable/grows.bin", pseudo_random_bytes(DISK_SIZE, seed=2))
     tree.write("mutable/doomed.bin", pseudo_random_bytes(DISK_SIZE, seed=3))
+    tree.write("mutable/headed.bin", pseudo_random_bytes(DISK_SIZE, seed=5))
     env = {"STATICSERVE_TEST_ROOT": str(tree.root), "STATICSERVE_TEST_OPTIONS": json.dumps({})}
     with running_server(kind, TARGETS[kind], env=env) as server:
         running = Running(kind, server, tree)
@@ -317,6 +318,18 @@ def test_file_changed_on_disk_is_served_with_new_content_and_length(served: Runn
     assert after.headers["content-length"] == str(len(new))
     assert after.content == new
     assert after.headers["etag"] != before.headers["etag"]
+
+
+def test_head_and_304_after_the_file_changed_describe_the_new_file(served: Running) -> None:
+    etag = served.get("/static/mutable/headed.bin", headers=identity()).headers["etag"]
+    served.tree.write("mutable/headed.bin", b"tiny now")
+    head = served.client.head("/static/mutable/headed.bin", headers=identity())
+    assert head.headers["content-length"] == "8"
+    revalidated = served.get(
+        "/static/mutable/headed.bin", headers=identity(**{"if-none-match": etag})
+    )
+    assert revalidated.status_code == 200
+    assert revalidated.content == b"tiny now"
 
 
 def test_file_deleted_on_disk_passes_through_to_the_app(served: Running) -> None:
