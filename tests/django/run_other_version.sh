@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the Django integration tests under another Django version (default: 4.2 LTS)
-# in a cached virtualenv that inherits this interpreter's other packages.
+# in a cached virtualenv that sees this interpreter's other packages (brotli,
+# zstandard, ...) after its own Django, through a .pth file.
 #
 #   tests/django/run_other_version.sh ["django>=4.2,<5.0"]
 #
@@ -14,7 +15,11 @@ venv="${STATICSERVE_OTHER_DJANGO_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/staticser
 stamp="$venv/.spec"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$spec" ]; then
   rm -rf "$venv"
-  "$py" -m venv --system-site-packages "$venv"
+  "$py" -m venv "$venv"
+  purelib="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  # The parent's site-packages (a venv's or the system's), searched after ours.
+  "$py" -c 'import sys; print("\n".join(p for p in sys.path if p.endswith("-packages")))' \
+    > "$purelib/zz_staticserve_parent.pth"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check "$spec"
   echo "$spec" > "$stamp"
 fi
