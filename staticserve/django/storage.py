@@ -30,8 +30,7 @@ from typing import Any
 from django.contrib.staticfiles.storage import ManifestStaticFilesStorage, StaticFilesStorage
 from django.core.files.base import ContentFile
 
-from ..build import compress_tree
-from ..build._files import BuildWarning
+from ..build import BuildWarning, compress_tree
 from ..build.manifest import build_manifest, dumps, file_entry
 from ..media_types import extension_of
 from . import settings as ss_settings
