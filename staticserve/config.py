@@ -22,7 +22,11 @@ class Config:
     """Every option of staticserve; see README "Configuration" for each one.
 
     ``max_age`` applies to files that are not immutable; ``None`` means 60 s in
-    production and 0 (``no-cache``) with ``autorefresh``.
+    production and 0 (``no-cache``) with ``autorefresh``. ``recheck_interval``
+    is how long an answer may rest on a file's last stat: after it, the next
+    request re-stats the file (like nginx's ``open_file_cache_valid``), so an
+    edited or deleted file is noticed within that time without a stat on every
+    request; 0 re-stats on every request.
     """
 
     max_age: int | None = None
@@ -39,6 +43,7 @@ class Config:
     include_dotfiles: bool = False
     follow_outside_symlinks: bool = False
     autorefresh: bool = False
+    recheck_interval: float = 1.0
     manifest: bool = True
     _immutable: ImmutableTest = field(init=False, repr=False, compare=False)
 
@@ -48,6 +53,8 @@ class Config:
                 raise ConfigError(f"staticserve: option {name} must be >= 0")
         if self.chunk_size <= 0:
             raise ConfigError("staticserve: option chunk_size must be > 0")
+        if self.recheck_interval < 0:
+            raise ConfigError("staticserve: option recheck_interval must be >= 0 (seconds)")
         if self.max_age is not None and self.max_age < 0:
             raise ConfigError("staticserve: option max_age must be >= 0 or None")
         object.__setattr__(self, "_immutable", _compile_immutable_test(self.immutable_file_test))

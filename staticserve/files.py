@@ -33,11 +33,9 @@ def whole_file_unchanged(body: FileSlice) -> bool:
     return st.st_size == variant.size and st.st_mtime_ns == variant.mtime_ns
 
 
-def disk_variants_unchanged(resource: Resource) -> bool:
-    """Do the variants read from disk (not held in memory) still match their stat?"""
+def variants_unchanged(resource: Resource) -> bool:
+    """Do all of a resource's files still match the stat its headers came from?"""
     for variant in resource.variants:
-        if variant.body is not None:
-            continue  # memory-held: what we send is what we indexed
         try:
             st = os.stat(variant.path)
         except OSError:

@@ -162,6 +162,13 @@ class StaticIndex:
                         continue
                     if not entry.is_file():
                         continue  # sockets, FIFOs, devices
+                    if not os.access(entry.path, os.R_OK):
+                        logger.warning(
+                            "staticserve: skipping %s: permission denied; make it readable "
+                            "by the server's user or remove it",
+                            entry.path,
+                        )
+                        continue
                 except OSError as exc:
                     logger.warning("staticserve: skipping %s: %s", entry.path, exc)
                     continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import stat as stat_module
 from email.utils import formatdate
+from time import monotonic
 
 from .config import Config
 from .media_types import media_type_for
@@ -67,6 +68,7 @@ class Resource:
     """A URL's file: its identity variant and compressed variants by size."""
 
     __slots__ = (
+        "checked_at",
         "content_type",
         "encoded",
         "identity",
@@ -94,6 +96,8 @@ class Resource:
         self.immutable = immutable
         self.last_modified_epoch = identity.mtime_ns // 1_000_000_000
         self.last_modified = formatdate(self.last_modified_epoch, usegmt=True)
+        # When the files were last compared with disk (time.monotonic()).
+        self.checked_at = monotonic()
 
     @property
     def variants(self) -> tuple[Variant, ...]:

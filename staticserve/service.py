@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from time import monotonic
 
 from .config import Config, make_config
-from .files import disk_variants_unchanged
+from .files import variants_unchanged
 from .http import respond
 from .index import StaticIndex
 from .plan import Plan
@@ -32,6 +33,9 @@ class StaticFiles:
     ) -> None:
         self.config = config if config is not None else make_config(**options)
         self.index = StaticIndex(self.config)
+        # autorefresh re-reads the disk on every lookup already.
+        self._recheck = not self.config.autorefresh
+        self._recheck_interval = self.config.recheck_interval
         self.prefixes: tuple[str, ...] = ()
         if root is not None:
             self.add_files(root, prefix)
@@ -48,19 +52,15 @@ class StaticFiles:
         entry = self.index.lookup(path)
         if entry is None:
             return None
-        plan = respond(entry, method, headers, query, self.config.max_ranges)
-        if (
-            plan.body.__class__ is bytes
-            and not plan.body
-            and entry.__class__ is Resource
-            and not self.config.autorefresh
-            and not disk_variants_unchanged(entry)  # type: ignore[arg-type]
-        ):
-            # A bodiless answer (304, HEAD, 412, 416) is built from the index's
-            # stat and no file read will re-check it: a file streamed from disk
-            # that changed must not get a stale 304 or a wrong Content-Length.
-            return self.replan(path, method, headers, query)
-        return plan
+        if entry.__class__ is Resource and self._recheck:
+            now = monotonic()
+            if now - entry.checked_at >= self._recheck_interval:  # type: ignore[union-attr]
+                entry.checked_at = now  # type: ignore[union-attr]
+                if not variants_unchanged(entry):  # type: ignore[arg-type]
+                    entry = self.index.refresh(path)
+                    if entry is None:
+                        return None
+        return respond(entry, method, headers, query, self.config.max_ranges)
 
     def replan(
         self, path: str, method: str, headers: Mapping[str, str], query: str = ""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -484,46 +485,53 @@ def test_unknown_option_is_refused_naming_it(static_tree: StaticTree) -> None:
         StaticServe(None, root=static_tree.root, max_agee=1)
 
 
-# -- bodiless answers re-check files streamed from disk ------------------------------
+# -- files that change on disk after they were served ----------------------------------
+# Every answer rests on a stat at most recheck_interval old (default 1 s); with 0,
+# every request re-checks. Bodies streamed from disk are always checked by fstat.
 
 
 def test_head_after_the_file_changed_announces_its_new_length(static_tree: StaticTree) -> None:
-    app = StaticServe(None, root=static_tree.root)
+    app = StaticServe(None, root=static_tree.root, recheck_interval=0)
     assert fetch(app, "/static/big.bin").status_code == 200
     static_tree.write("big.bin", b"smaller now")
     assert fetch(app, "/static/big.bin", method="HEAD").headers["content-length"] == "11"
 
 
 def test_old_etag_after_the_file_changed_is_not_answered_304(static_tree: StaticTree) -> None:
-    app = StaticServe(None, root=static_tree.root)
+    app = StaticServe(None, root=static_tree.root, recheck_interval=0)
     etag = fetch(app, "/static/big.bin").headers["etag"]
     static_tree.write("big.bin", b"smaller now")
     assert fetch(app, "/static/big.bin", headers={"if-none-match": etag}).status_code == 200
 
 
-# -- known gap: files held in memory are not re-checked against the disk ----------------
-# A small file's bytes are read once and then served from memory until restart
-# (use autorefresh=True in development). Re-checking costs an os.stat per request
-# (~3.5 us against ~0.6 us for the whole plan), a hot-path decision left to the
-# core's owner. These tests state what issue 2 asks ("re-stat and answer correctly,
-# or 404 when gone") and flip to passing (strict xfail) once it is made.
-
-IN_MEMORY_STALE = pytest.mark.xfail(
-    strict=True, reason="memory-held files are served as indexed until restart"
-)
-
-
-@IN_MEMORY_STALE
 def test_small_file_changed_after_it_was_served_is_sent_anew(static_tree: StaticTree) -> None:
-    app = StaticServe(None, root=static_tree.root)
+    app = StaticServe(None, root=static_tree.root, recheck_interval=0)
     assert fetch(app, "/static/js/plain.js").status_code == 200
     static_tree.write("js/plain.js", b"console.log('changed, and longer');\n")
     assert fetch(app, "/static/js/plain.js").content == b"console.log('changed, and longer');\n"
 
 
-@IN_MEMORY_STALE
 def test_small_file_deleted_after_it_was_served_gives_404(static_tree: StaticTree) -> None:
-    app = StaticServe(None, root=static_tree.root)
+    app = StaticServe(None, root=static_tree.root, recheck_interval=0)
     assert fetch(app, "/static/js/plain.js").status_code == 200
     static_tree.path("js/plain.js").unlink()
     assert fetch(app, "/static/js/plain.js").status_code == 404
+
+
+def test_within_the_recheck_interval_the_old_content_is_served_whole(
+    static_tree: StaticTree,
+) -> None:
+    app = StaticServe(None, root=static_tree.root, recheck_interval=60)
+    old = fetch(app, "/static/js/plain.js").content
+    static_tree.write("js/plain.js", b"console.log('changed, and longer');\n")
+    response = fetch(app, "/static/js/plain.js")
+    assert response.content == old
+    assert response.headers["content-length"] == str(len(old))
+
+
+def test_after_the_recheck_interval_a_change_is_noticed(static_tree: StaticTree) -> None:
+    app = StaticServe(None, root=static_tree.root, recheck_interval=0.2)
+    assert fetch(app, "/static/js/plain.js").status_code == 200
+    static_tree.write("js/plain.js", b"console.log('changed, and longer');\n")
+    time.sleep(0.25)
+    assert fetch(app, "/static/js/plain.js").content == b"console.log('changed, and longer');\n"

@@ -167,7 +167,7 @@ def cached(
     (root / "changing.txt").write_bytes(b"version one\n")
     env = {
         "HARDEN_ROOT": str(root),
-        "HARDEN_OPTIONS": json.dumps({"max_age": 1, "memory_file_max": 0}),
+        "HARDEN_OPTIONS": json.dumps({"max_age": 1, "memory_file_max": 0, "recheck_interval": 0}),
     }
     with running_server("uvicorn", "tests.hardening.apps:asgi_counted", env=env) as origin:
         origin_port = int(origin.url.rsplit(":", 1)[1])

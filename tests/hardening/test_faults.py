@@ -75,7 +75,10 @@ def served(
         (tree.root / name).write_bytes(HUGE)
     for name in ("gone.css", "shrunk.css", "swapped.css", "head.css"):
         (tree.root / name).write_bytes(CSS)
-    env = {"HARDEN_ROOT": str(tree.root), "HARDEN_OPTIONS": json.dumps({"memory_file_max": 0})}
+    env = {
+        "HARDEN_ROOT": str(tree.root),
+        "HARDEN_OPTIONS": json.dumps({"memory_file_max": 0, "recheck_interval": 0}),
+    }
     with running_server(kind, target, env=env) as server:
         yield server, tree
 
@@ -377,10 +380,12 @@ def test_unreadable_files_and_dirs_are_skipped_or_404_never_a_crash() -> None:
         # Made unreadable after indexing: a 404, not a 500 or a traceback.
         assert report["served_after_chmod"][0].startswith("404")
         assert report["readable"] == ["200 OK", "ok\n"]
-        # Unreadable at index time: the directory is skipped with a warning
-        # naming it; unreadable files are listed (stat works) but answer 404.
+        # Unreadable at index time: directories and files are skipped, each
+        # with a warning naming it.
         assert "/static/locked/inner.txt" not in report["urls"]
         assert f"skipping directory {root / 'locked'}" in report["log"]
+        assert "/static/secret.txt" not in report["urls"]
+        assert f"skipping {root / 'secret.txt'}: permission denied" in report["log"]
         assert "/static/ok.txt" in report["urls"]
     finally:
         for path in (base / "root" / "locked", base / "root"):

@@ -64,7 +64,10 @@ def served(
     tree.write("mutable/grows.bin", pseudo_random_bytes(DISK_SIZE, seed=2))
     tree.write("mutable/doomed.bin", pseudo_random_bytes(DISK_SIZE, seed=3))
     tree.write("mutable/headed.bin", pseudo_random_bytes(DISK_SIZE, seed=5))
-    env = {"STATICSERVE_TEST_ROOT": str(tree.root), "STATICSERVE_TEST_OPTIONS": json.dumps({})}
+    # recheck_interval=0: every request re-checks the disk, so on-disk changes
+    # below are visible at once (the default allows answers up to 1 s stale).
+    options = json.dumps({"recheck_interval": 0})
+    env = {"STATICSERVE_TEST_ROOT": str(tree.root), "STATICSERVE_TEST_OPTIONS": options}
     with running_server(kind, TARGETS[kind], env=env) as server:
         running = Running(kind, server, tree)
         try:
@@ -257,18 +260,16 @@ def test_non_ascii_file_name_is_served(served: Running) -> None:
     assert response.content == served.tree.read(NON_ASCII_NAME)
 
 
+@pytest.mark.parametrize("served", ASGI_SERVERS, indirect=True)
 def test_websocket_passes_through_to_the_app(served: Running) -> None:
-    if served.kind not in ASGI_SERVERS:
-        pytest.skip("websockets are an ASGI feature")
     url = served.server.url.replace("http://", "ws://") + "/ws"
     with websockets.sync.client.connect(url, open_timeout=10) as ws:
         ws.send("hi")
         assert ws.recv(timeout=10) == "echo: hi"
 
 
+@pytest.mark.parametrize("served", ASGI_SERVERS, indirect=True)
 def test_lifespan_startup_hook_of_the_app_runs(served: Running) -> None:
-    if served.kind not in ASGI_SERVERS:
-        pytest.skip("lifespan is an ASGI feature")
     assert served.get("/app/lifespan").text == "started"
 
 
