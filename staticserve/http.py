@@ -150,6 +150,22 @@ def select_variant(resource: Resource, accept_encoding: str | None) -> Variant:
     """The smallest variant the client accepts (identity if none other)."""
     if not resource.encoded or accept_encoding is None:
         return resource.identity
+    # Clients send a handful of distinct values: remember each one's answer.
+    chosen = resource.negotiated.get(accept_encoding)
+    if chosen is None:
+        chosen = _negotiate(resource, accept_encoding)
+        if len(accept_encoding) <= _NEGOTIATED_KEY_MAX:  # never retain hostile giants
+            if len(resource.negotiated) >= _NEGOTIATED_MAX:
+                resource.negotiated.clear()
+            resource.negotiated[accept_encoding] = chosen
+    return chosen
+
+
+_NEGOTIATED_MAX = 16
+_NEGOTIATED_KEY_MAX = 256
+
+
+def _negotiate(resource: Resource, accept_encoding: str) -> Variant:
     prefs = _acceptable_codings(accept_encoding)[0]
     star = prefs.get("*")
     best = None

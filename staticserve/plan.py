@@ -65,17 +65,14 @@ STATUS_PHRASES = {
 class Plan:
     """What to send: built by :mod:`staticserve.http`, executed by an adapter."""
 
-    __slots__ = ("_str_headers", "body", "headers", "status")
+    __slots__ = ("_str_headers", "body", "headers", "status", "status_line")
 
     def __init__(self, status: int, headers: Headers, body: Body) -> None:
         self.status = status
         self.headers = headers
         self.body = body
+        self.status_line = f"{status} {STATUS_PHRASES.get(status, '')}".rstrip()
         self._str_headers: list[tuple[str, str]] | None = None
-
-    @property
-    def status_line(self) -> str:
-        return f"{self.status} {STATUS_PHRASES.get(self.status, '')}".rstrip()
 
     def str_headers(self) -> list[tuple[str, str]]:
         """Headers as WSGI wants them (latin-1 ``str``), computed once per plan."""

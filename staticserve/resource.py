@@ -75,6 +75,7 @@ class Resource:
         "immutable",
         "last_modified",
         "last_modified_epoch",
+        "negotiated",
         "source",
         "url",
     )
@@ -98,6 +99,8 @@ class Resource:
         self.last_modified = formatdate(self.last_modified_epoch, usegmt=True)
         # When the files were last compared with disk (time.monotonic()).
         self.checked_at = monotonic()
+        # Accept-Encoding value → chosen variant (filled by http.select_variant).
+        self.negotiated: dict[str, Variant] = {}
 
     @property
     def variants(self) -> tuple[Variant, ...]:
