@@ -18,10 +18,10 @@ import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from .files import BodyReader, FileChanged, whole_file_unchanged
+from .files import BodyReader, FileChanged
 from .http import NOT_FOUND, REQUEST_HEADERS
 from .plan import FileSlice, Plan
-from .service import StaticFiles
+from .service import REPLAN_ATTEMPTS, StaticFiles
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -33,7 +33,6 @@ logger = logging.getLogger("staticserve")
 
 _WANTED = {name.encode("latin-1"): name for name in REQUEST_HEADERS}
 _PATHSEND = "http.response.pathsend"
-_REPLAN_ATTEMPTS = 3
 
 
 def route_path(scope: Scope) -> str:
@@ -104,7 +103,7 @@ class StaticServe:
                 if await self._send_file(plan, scope, receive, send):
                     return
                 attempts += 1
-                if attempts >= _REPLAN_ATTEMPTS:
+                if attempts >= REPLAN_ATTEMPTS:
                     break
                 plan = files.replan(path, method, headers, query)
         if self.app is not None:
@@ -119,7 +118,7 @@ class StaticServe:
             and body.is_whole_file  # type: ignore[union-attr]
             and _PATHSEND in scope.get("extensions", ())
         ):
-            if not whole_file_unchanged(body):  # type: ignore[arg-type]
+            if not body.variant.matches_disk():  # type: ignore[union-attr]
                 return False
             await send(
                 {"type": "http.response.start", "status": plan.status, "headers": plan.headers}

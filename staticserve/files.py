@@ -11,38 +11,12 @@ file is replaced (renamed over) mid-response.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 from .plan import Body, FileSlice, Multipart
-
-if TYPE_CHECKING:
-    from .resource import Resource
 
 
 class FileChanged(Exception):
     """The file shrank while its response was being sent: the response must be cut."""
-
-
-def whole_file_unchanged(body: FileSlice) -> bool:
-    """For hand-offs by path (pathsend): does the file still match its variant?"""
-    variant = body.variant
-    try:
-        st = os.stat(variant.path)
-    except OSError:
-        return False
-    return st.st_size == variant.size and st.st_mtime_ns == variant.mtime_ns
-
-
-def variants_unchanged(resource: Resource) -> bool:
-    """Do all of a resource's files still match the stat its headers came from?"""
-    for variant in resource.variants:
-        try:
-            st = os.stat(variant.path)
-        except OSError:
-            return False
-        if st.st_size != variant.size or st.st_mtime_ns != variant.mtime_ns:
-            return False
-    return True
 
 
 class BodyReader:

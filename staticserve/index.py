@@ -224,9 +224,6 @@ class StaticIndex:
     def __len__(self) -> int:
         return len(self._pending)
 
-    def __contains__(self, url: str) -> bool:
-        return url in self._pending or url in self._entries
-
     def urls(self) -> list[str]:
         return sorted(self._pending)
 
@@ -293,19 +290,12 @@ class StaticIndex:
             encoding for suffix, encoding in SIBLING_ENCODINGS if os.path.isfile(path + suffix)
         )
         pending = (path, encodings)
-        if isinstance(entry, Resource) and entry.source == pending:
-            try:
-                st = os.stat(path)
-            except OSError:
-                st = None
-            current = entry.identity
-            if (
-                st
-                and st.st_size == current.size
-                and st.st_mtime_ns == current.mtime_ns
-                and all(_unchanged(v.path, v.size, v.mtime_ns) for v in entry.encoded)
-            ):
-                return entry
+        if (
+            isinstance(entry, Resource)
+            and entry.source == pending
+            and all(v.matches_disk() for v in entry.variants)
+        ):
+            return entry
         with self._lock:
             self._pending[url] = pending
             self._url_root[url] = root
@@ -369,11 +359,3 @@ def _bad_segment(segment: str, include_dotfiles: bool) -> bool:
     if segment[0] == "." and not include_dotfiles:
         return True
     return "\\" in segment or "\x00" in segment or os.sep in segment
-
-
-def _unchanged(path: str, size: int, mtime_ns: int) -> bool:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return False
-    return st.st_size == size and st.st_mtime_ns == mtime_ns

@@ -60,6 +60,14 @@ class Variant:
         self.plan_head: Plan
         self.plan_not_modified: Plan
 
+    def matches_disk(self) -> bool:
+        """Does the file still have the size and mtime its headers were built from?"""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        return st.st_size == self.size and st.st_mtime_ns == self.mtime_ns
+
     def __repr__(self) -> str:
         return f"<Variant {self.encoding} {self.path!r} {self.size}B {self.etag}>"
 

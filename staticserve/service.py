@@ -13,11 +13,14 @@ from collections.abc import Mapping
 from time import monotonic
 
 from .config import Config, make_config
-from .files import variants_unchanged
 from .http import respond
 from .index import StaticIndex
 from .plan import Plan
 from .resource import Resource
+
+# How often an adapter plans again when the file behind a plan changed under it
+# before giving up (the file keeps changing): then the request is a miss.
+REPLAN_ATTEMPTS = 3
 
 
 class StaticFiles:
@@ -60,7 +63,7 @@ class StaticFiles:
             now = monotonic()
             if now - entry.checked_at >= self._recheck_interval:  # type: ignore[union-attr]
                 entry.checked_at = now  # type: ignore[union-attr]
-                if not variants_unchanged(entry):  # type: ignore[arg-type]
+                if not all(v.matches_disk() for v in entry.variants):  # type: ignore[union-attr]
                     entry = self.index.refresh(path)
                     if entry is None:
                         return None

@@ -15,12 +15,11 @@ from typing import Any
 from .files import BodyReader
 from .http import NOT_FOUND, REQUEST_HEADERS
 from .plan import FileSlice, Plan
-from .service import StaticFiles
+from .service import REPLAN_ATTEMPTS, StaticFiles
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _WANTED = {"HTTP_" + name.upper().replace("-", "_"): name for name in REQUEST_HEADERS}
-_REPLAN_ATTEMPTS = 3
 
 
 def _wsgi_form(prefix: str) -> str:
@@ -81,7 +80,7 @@ class StaticServeWSGI:
                     if response is not None:
                         return response
                     attempts += 1
-                    if attempts >= _REPLAN_ATTEMPTS:
+                    if attempts >= REPLAN_ATTEMPTS:
                         break
                     plan = files.replan(path, method, headers, query)
         if self.app is not None:

@@ -31,13 +31,12 @@ from ..config import ConfigError
 from ..files import BodyReader, FileChanged
 from ..http import REQUEST_HEADERS
 from ..plan import FileSlice, Plan
-from ..service import StaticFiles
+from ..service import REPLAN_ATTEMPTS, StaticFiles
 from . import settings as ss_settings
 
 logger = logging.getLogger("staticserve")
 
 _META_KEYS = tuple(("HTTP_" + n.upper().replace("-", "_"), n) for n in REQUEST_HEADERS)
-_REPLAN_ATTEMPTS = 3
 
 
 class StaticFileResponse(StreamingHttpResponse):
@@ -196,7 +195,7 @@ class StaticServeMiddleware:
                 is_asgi = isinstance(request, ASGIRequest)
                 return StaticFileResponse(plan, reader, self.chunk_size, is_asgi)
             attempts += 1
-            if attempts >= _REPLAN_ATTEMPTS:
+            if attempts >= REPLAN_ATTEMPTS:
                 break
             plan = files.replan(path, method, headers, query)
         return None
