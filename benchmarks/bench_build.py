@@ -86,8 +86,8 @@ def make_compress_tree(dest: Path) -> None:
 def make_hashed_root(plain: Path, dest: Path) -> None:
     shutil.copytree(plain, dest)
     run_py(
-        "import sys\nfrom staticserve.build.manifest import served_names\n"
-        "from staticserve.build.hashing import hash_and_rewrite\n"
+        "import sys\nfrom staticserve.pipeline.manifest import served_names\n"
+        "from staticserve.pipeline.hashing import hash_and_rewrite\n"
         "hash_and_rewrite(sys.argv[1], served_names(sys.argv[1]))",
         dest,
     )
@@ -161,7 +161,7 @@ NOTE = (
 )
 
 OURS_COMPRESS = (
-    "import sys\nfrom staticserve.build.compress import compress_tree\n"
+    "import sys\nfrom staticserve.pipeline.compress import compress_tree\n"
     "compress_tree(sys.argv[1], encodings=['br', 'gzip'])"
 )
 WN_COMPRESS = "import sys\nfrom whitenoise.compress import main\nmain(['-q', sys.argv[1]])"
@@ -184,8 +184,8 @@ for name, hashed, processed in s.post_process(paths):
 """
 OURS_HASH = """
 import sys
-from staticserve.build.hashing import hash_and_rewrite
-from staticserve.build.manifest import served_names, write_manifest
+from staticserve.pipeline.hashing import hash_and_rewrite
+from staticserve.pipeline.manifest import served_names, write_manifest
 names = served_names(sys.argv[1])
 result = hash_and_rewrite(sys.argv[1], names)
 write_manifest(sys.argv[1], result.paths, names + list(result.paths.values()),

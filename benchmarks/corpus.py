@@ -246,12 +246,14 @@ def _prepare_staticserve(dst: Path) -> str:
     bytes directly while the build module does not exist.
     """
     try:
-        from staticserve.build.compress import compress_tree
+        from staticserve.pipeline.compress import compress_tree
     except ImportError:
         compress_tree = None
     if compress_tree is not None:
         compress_tree(dst, encodings=("br", "gzip"), workers=1)
-        return "staticserve.build.compress.compress_tree(encodings=br,gzip) (= staticserve build)"
+        return (
+            "staticserve.pipeline.compress.compress_tree(encodings=br,gzip) (= staticserve build)"
+        )
     write_siblings(dst, br=True, gz=True)
     return "brotli q11 + gzip -9 mtime 0 siblings written by benchmarks/corpus.py"
 

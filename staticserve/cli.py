@@ -1,4 +1,4 @@
-"""``staticserve`` command line: serve, check, and (from staticserve.build) build, find."""
+"""``staticserve`` command line: serve, check, and (from staticserve.pipeline) build, find."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import socket
 import sys
 from collections.abc import Sequence
 
-from .build.cli import add_build_command, add_find_command
 from .config import ConfigError
+from .pipeline.cli import add_build_command, add_find_command
 
 SERVE_ROOT_ENV = "STATICSERVE_SERVE_ROOT"
 SERVE_PREFIX_ENV = "STATICSERVE_SERVE_PREFIX"

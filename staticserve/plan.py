@@ -13,18 +13,29 @@ Header names and values are ``bytes`` (ASGI's form); WSGI adapters use
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .resource import Variant
+from typing import Protocol
 
 Headers = tuple[tuple[bytes, bytes], ...]
+
+
+class FileRef(Protocol):
+    """What a plan needs of a file on disk (a :class:`~staticserve.resource.Variant`).
+
+    A protocol rather than an import, so that ``resource`` (which builds plans)
+    depends on ``plan`` and never the other way round.
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+
+    def matches_disk(self) -> bool: ...
 
 
 class FileSlice:
     __slots__ = ("length", "offset", "variant")
 
-    def __init__(self, variant: Variant, offset: int, length: int) -> None:
+    def __init__(self, variant: FileRef, offset: int, length: int) -> None:
         self.variant = variant
         self.offset = offset
         self.length = length

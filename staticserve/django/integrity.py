@@ -16,7 +16,7 @@ import threading
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 
-from ..build.hashing import integrity as sri_of
+from ..pipeline.hashing import integrity as sri_of
 from . import settings as ss_settings
 
 _lock = threading.Lock()

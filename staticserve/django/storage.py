@@ -2,7 +2,7 @@
 
 * :class:`CompressedStaticFilesStorage`: Django's ``StaticFilesStorage`` plus
   ``.br`` / ``.gz`` (/ ``.zst``) siblings written by
-  :func:`staticserve.build.compress_tree` (a process pool).
+  :func:`staticserve.pipeline.compress_tree` (a process pool).
 * :class:`CompressedManifestStaticFilesStorage`: Django's
   ``ManifestStaticFilesStorage`` (same hashed names, same manifest ``paths``
   and ``hash``) plus
@@ -13,7 +13,7 @@
     ``url()``) logged with file and line and left as written, instead of
     aborting collectstatic (``strict_references=True`` aborts, naming them);
   - the manifest's ``files`` entry per served file (size, SRI integrity,
-    Content-Type) written with :mod:`staticserve.build.manifest`;
+    Content-Type) written with :mod:`staticserve.pipeline.manifest`;
   - compressed siblings, and optionally only hashed files kept.
 
 Options come from ``STORAGES["staticfiles"]["OPTIONS"]`` or, when absent,
@@ -30,9 +30,9 @@ from typing import Any
 from django.contrib.staticfiles.storage import ManifestStaticFilesStorage, StaticFilesStorage
 from django.core.files.base import ContentFile
 
-from ..build import BuildWarning, compress_tree
-from ..build.manifest import build_manifest, dumps, file_entry
 from ..media_types import extension_of
+from ..pipeline import BuildWarning, compress_tree
+from ..pipeline.manifest import build_manifest, dumps, file_entry
 from . import settings as ss_settings
 
 logger = logging.getLogger("staticserve")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from staticserve.build._files import BuildError
-from staticserve.build.hashing import hash_and_rewrite
-from staticserve.build.manifest import (
+from staticserve.pipeline._files import BuildError
+from staticserve.pipeline.hashing import hash_and_rewrite
+from staticserve.pipeline.manifest import (
     manifest_hash,
     read_manifest,
     served_names,

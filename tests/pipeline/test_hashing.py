@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from staticserve.build._files import BuildError
-from staticserve.build.hashing import hash_and_rewrite, hashed_name
+from staticserve.pipeline._files import BuildError
+from staticserve.pipeline.hashing import hash_and_rewrite, hashed_name
 
 from .conftest import temp_leftovers, tree, write
 

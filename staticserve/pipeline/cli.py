@@ -2,7 +2,7 @@
 
 The main ``staticserve`` command registers these with
 :func:`add_build_command` / :func:`add_find_command`; ``python -m
-staticserve.build.cli`` runs them standalone through :func:`main`.
+staticserve.pipeline.cli`` runs them standalone through :func:`main`.
 """
 
 from __future__ import annotations
@@ -248,7 +248,7 @@ def run_find(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point: ``python -m staticserve.build.cli build|find ...``."""
+    """Standalone entry point: ``python -m staticserve.pipeline.cli build|find ...``."""
     parser = argparse.ArgumentParser(prog="staticserve")
     sub = parser.add_subparsers(dest="command", required=True)
     add_build_command(sub)

@@ -12,8 +12,8 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 
-from staticserve.build.cli import add_build_command, add_find_command, main
-from staticserve.build.hashing import find_references, resolve
+from staticserve.pipeline.cli import add_build_command, add_find_command, main
+from staticserve.pipeline.hashing import find_references, resolve
 
 from .conftest import temp_leftovers, tree, write
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from staticserve.build._files import BuildError
-from staticserve.build.collect import (
+from staticserve.pipeline._files import BuildError
+from staticserve.pipeline.collect import (
     Source,
     collect,
     find,

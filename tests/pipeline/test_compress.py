@@ -12,8 +12,8 @@ import brotli
 import pytest
 import zstandard
 
-from staticserve.build._files import BuildError
-from staticserve.build.compress import available_encodings, compress_bytes, compress_tree
+from staticserve.pipeline._files import BuildError
+from staticserve.pipeline.compress import available_encodings, compress_bytes, compress_tree
 
 from .conftest import temp_leftovers, tree, write
 
@@ -140,7 +140,7 @@ def test_missing_brotli_warns_and_skips_br(root: Path) -> None:
     write(root, "a.css", TEXT)
     code = (
         "import sys; sys.modules['brotli'] = None\n"
-        "from staticserve.build.compress import compress_tree, available_encodings\n"
+        "from staticserve.pipeline.compress import compress_tree, available_encodings\n"
         "s = compress_tree(sys.argv[1], encodings=['br', 'gzip'])\n"
         "print(available_encodings()); print(*s.warnings)"
     )
