@@ -7,9 +7,11 @@ import os
 import socket
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .config import ConfigError
 from .pipeline.cli import add_build_command, add_find_command
+from .pipeline.manifest import COMPRESSED_SUFFIXES, MANIFEST_NAME
 
 SERVE_ROOT_ENV = "STATICSERVE_SERVE_ROOT"
 SERVE_PREFIX_ENV = "STATICSERVE_SERVE_PREFIX"
@@ -17,6 +19,82 @@ SERVE_PREFIX_ENV = "STATICSERVE_SERVE_PREFIX"
 
 class CommandError(Exception):
     """A user mistake: printed as one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (plus a pointer to --help), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def version() -> str:
+    """The installed distribution's version (the package's own when run from a checkout)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    from . import __version__
+
+    try:
+        return dist_version("staticserve-http")
+    except PackageNotFoundError:
+        return __version__
+
+
+def url_prefix(value: str) -> str:
+    """Validate a URL path prefix given on the command line (argparse ``type=``).
+
+    A prefix is a path on this server: it starts with ``/`` and has no ``..``,
+    ``.`` or empty segment, no scheme or host, no query, fragment or backslash.
+    """
+    problem = None
+    if value.startswith("//") or "://" in value:
+        problem = "it is a URL, not a path: give only the path, e.g. /static/"
+    elif not value.startswith("/"):
+        problem = "it must start with '/'"
+    elif any(c in value for c in "?#\\") or any(ord(c) < 33 for c in value):
+        problem = "it may not contain '?', '#', '\\', spaces or control characters"
+    elif any(seg in ("..", ".") for seg in value.split("/")):
+        problem = "'.' and '..' segments are not allowed"
+    elif "//" in value:
+        problem = "empty segments ('//') are not allowed"
+    if problem:
+        raise argparse.ArgumentTypeError(f"bad prefix {value!r}: {problem}")
+    return value
+
+
+def describe_root(index: object, roots: Sequence[str]) -> str:
+    """``N files`` plus what the scan left out and why, for serve and check alike.
+
+    The count is of files (URLs of directory index pages are not counted
+    again). Skipped entries are counted by walking the roots once more: this
+    runs at start-up in the CLI only, never per request.
+    """
+    urls = index.urls()  # type: ignore[attr-defined]
+    files = sum(1 for url in urls if not url.endswith("/"))
+    dot = manifests = siblings = 0
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dot += sum(1 for d in dirnames if d.startswith("."))
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            present = set(filenames)
+            for name in filenames:
+                base, ext = os.path.splitext(name)
+                if name.startswith("."):
+                    dot += 1
+                elif dirpath == root and name == MANIFEST_NAME:
+                    manifests += 1
+                elif ext in COMPRESSED_SUFFIXES and base in present:
+                    siblings += 1
+    skipped = []
+    if siblings:
+        skipped.append(f"{siblings} compressed siblings (served as encodings of their original)")
+    if manifests:
+        skipped.append(f"{manifests} manifest {MANIFEST_NAME} (read, never served)")
+    if dot:
+        skipped.append(f"{dot} dotfiles/dot-directories (never served)")
+    text = f"{files} files"
+    return text + (f"; not served by name: {', '.join(skipped)}" if skipped else "")
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -29,13 +107,16 @@ def _serve(args: argparse.Namespace) -> int:
     # Index before the server starts, so a bad root fails here, in one line.
     app = serve_app(root, args.prefix)
     url = f"http://{args.host}:{args.port}{app.files.prefixes[0]}"
-    print(f"staticserve: serving {root} ({len(app.files.index)} files) at {url}", flush=True)
+    summary = describe_root(app.files.index, [root])
+    print(f"staticserve: serving {root} at {url}: {summary}", flush=True)
     if args.server == "granian":
         return _run_granian(root, args)
     try:
         import uvicorn
     except ImportError:
-        raise CommandError("uvicorn is not installed: pip install 'staticserve[server]'") from None
+        raise CommandError(
+            "uvicorn is not installed: pip install 'staticserve-http[server]'"
+        ) from None
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
 
@@ -56,7 +137,9 @@ def _run_granian(root: str, args: argparse.Namespace) -> int:
     try:
         from granian import Granian
     except ImportError:
-        raise CommandError("granian is not installed: pip install 'staticserve[server]'") from None
+        raise CommandError(
+            "granian is not installed: pip install 'staticserve-http[server]'"
+        ) from None
     os.environ[SERVE_ROOT_ENV] = root
     os.environ[SERVE_PREFIX_ENV] = args.prefix
     Granian(
@@ -92,27 +175,52 @@ def _check(args: argparse.Namespace) -> int:
     index = StaticIndex()
     for root in args.roots:
         index.add_root(root, args.prefix)
-    print(f"staticserve: {len(index)} files servable under {args.prefix}")
+    roots = [os.path.abspath(root) for root in args.roots]
+    print(f"staticserve: servable under {args.prefix}: {describe_root(index, roots)}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="staticserve", description="Serve and build static files for web apps."
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="staticserve", description="Serve and build static files for web apps.")
+    parser.add_argument("-V", "--version", action="version", version=f"staticserve {version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="serve a root standalone (production mode)")
-    serve.add_argument("root", help="directory to serve")
-    serve.add_argument("--prefix", default="/", help="URL prefix (default /)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
+    serve = commands.add_parser(
+        "serve",
+        help="serve a root standalone (production mode)",
+        description="Serve ROOT over HTTP with production settings: index.html at dir/, "
+        "immutable caching for hashed names, precompressed siblings negotiated.",
+    )
+    serve.add_argument("root", metavar="ROOT", help="directory to serve (e.g. a built root)")
+    serve.add_argument(
+        "--prefix", type=url_prefix, default="/", help="URL path to serve ROOT under (default /)"
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    serve.add_argument(
+        "--server",
+        choices=("uvicorn", "granian"),
+        default="uvicorn",
+        help="ASGI server to run (default uvicorn; both come with the [server] extra)",
+    )
     serve.set_defaults(func=_serve)
 
-    check = commands.add_parser("check", help="index roots and report what would be served")
-    check.add_argument("roots", nargs="+")
-    check.add_argument("--prefix", default="/static/")
+    check = commands.add_parser(
+        "check",
+        help="index roots and report what would be served",
+        description="Index ROOTs as the middleware would and report how many files they "
+        "serve and what was left out, and why. Exit 2 if a root is missing or its manifest "
+        "is unreadable.",
+    )
+    check.add_argument("roots", nargs="+", metavar="ROOT", help="directories to index")
+    check.add_argument(
+        "--prefix",
+        type=url_prefix,
+        default="/static/",
+        help="URL prefix the roots are served under (default /static/)",
+    )
     check.set_defaults(func=_check)
 
     add_build_command(commands)
@@ -121,17 +229,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``staticserve`` command; returns its exit status."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except (CommandError, ConfigError) as exc:
-        message = str(exc)
-        if not message.startswith("staticserve"):
-            message = f"staticserve {args.command}: {message}"
-        print(message, file=sys.stderr)
+        _say_error(args.command, exc)
         return 2
+    except OSError as exc:  # e.g. a root that is unreadable, a disk that is full
+        _say_error(args.command, exc)
+        return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _say_error(command: str, exc: BaseException) -> None:
+    message = str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        message = f"{exc.filename}: {exc.strerror}"
+    if not message.startswith("staticserve"):
+        message = f"staticserve {command}: {message}"
+    print(message.splitlines()[0] if message else message, file=sys.stderr)
 
 
 if __name__ == "__main__":

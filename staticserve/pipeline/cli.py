@@ -8,6 +8,8 @@ staticserve.pipeline.cli`` runs them standalone through :func:`main`.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -62,7 +64,9 @@ def add_build_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--out", required=True, type=Path, metavar="ROOT", help="output root")
     _add_common(p)
-    p.add_argument("--clear", action="store_true", help="empty ROOT first (only inside ROOT)")
+    p.add_argument(
+        "--clear", action="store_true", help="empty ROOT first (only ROOT's contents are removed)"
+    )
     p.add_argument(
         "-n", "--dry-run", action="store_true", help="report what would change, write nothing"
     )
@@ -103,14 +107,23 @@ def add_find_command(subparsers: Any) -> argparse.ArgumentParser:
         help="show which source a static path comes from",
         description="Like Django's findstatic: print the file each PATH would be collected from.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="static path, e.g. css/site.css")
     p.add_argument(
         "-s",
         "--source",
         action="append",
-        required=True,
         metavar="SOURCE",
-        help="DIR or PREFIX=DIR, repeatable, in precedence order",
+        help="DIR or PREFIX=DIR, repeatable, in precedence order (default: the sources "
+        "recorded in the built root's manifest)",
+    )
+    p.add_argument(
+        "-r",
+        "--root",
+        type=Path,
+        metavar="ROOT",
+        help="a root built by `staticserve build`: also show the built file and its hashed "
+        "name (default: the current directory, or its one subdirectory, holding "
+        f"{MANIFEST_NAME})",
     )
     _add_common(p)
     p.add_argument("--all", action="store_true", help="print every candidate, not only the winner")
@@ -120,7 +133,7 @@ def add_find_command(subparsers: Any) -> argparse.ArgumentParser:
         type=int,
         choices=(0, 1, 2),
         default=1,
-        help="2 lists searched locations",
+        help="0 prints bare paths, 1 (default) adds headings, 2 also lists searched locations",
     )
     p.set_defaults(func=run_find)
     return p
@@ -201,15 +214,68 @@ def run_build(
             for warning in summary.warnings:
                 print(f"warning: {warning}", file=err)
             say(summary.table())
-        write_manifest(root, paths, served, known=known)
+        write_manifest(root, paths, served, known=known, extra={"sources": _record(sources, root)})
         say(
             f"manifest: {root / MANIFEST_NAME} ({len(served)} files) in "
             f"{time.perf_counter() - started:.2f}s"
         )
     except BuildError as exc:
-        print(f"error: {exc}", file=err)
+        print(f"staticserve build: error: {exc}", file=err)
         return 1
     return 0
+
+
+def _record(sources: list[Source], root: Path) -> list[dict[str, str]]:
+    """The sources as the manifest keeps them: paths relative to the root, so a moved
+    app directory (or a Docker image built elsewhere) still resolves them."""
+    return [
+        {"path": os.path.relpath(s.path.resolve(), root.resolve()).replace(os.sep, "/")}
+        | ({"prefix": s.prefix} if s.prefix else {})
+        for s in sources
+    ]
+
+
+def _built_root(given: Path | None) -> Path | None:
+    """The built root to read: ``--root``, else ``.`` or its one subdirectory with a manifest."""
+    if given is not None:
+        if not (given / MANIFEST_NAME).is_file():
+            raise BuildError(
+                f"--root {given}: no {MANIFEST_NAME} there; run `staticserve build ... "
+                f"--out {given}` first, or pass the sources with -s"
+            )
+        return given
+    if Path(MANIFEST_NAME).is_file():
+        return Path(".")
+    found = sorted(
+        entry.name
+        for entry in os.scandir(".")
+        if entry.is_dir()
+        and not entry.name.startswith(".")
+        and (Path(entry.name) / MANIFEST_NAME).is_file()
+    )
+    if len(found) > 1:
+        raise BuildError(
+            f"several built roots here ({', '.join(found)}); say which with --root, "
+            "or pass the sources with -s"
+        )
+    return Path(found[0]) if found else None
+
+
+def _recorded_sources(root: Path) -> tuple[list[Source], dict[str, str]]:
+    """Sources recorded by the build that wrote ``root``, and its hashed names."""
+    try:
+        data = json.loads((root / MANIFEST_NAME).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise BuildError(f"cannot read {root / MANIFEST_NAME}: {exc}") from None
+    if not isinstance(data, dict):
+        raise BuildError(f"{root / MANIFEST_NAME} is not a manifest")
+    sources = [
+        Source(root / str(entry["path"]), str(entry.get("prefix", "")))
+        for entry in data.get("sources") or []
+        if isinstance(entry, dict) and "path" in entry
+    ]
+    paths = data.get("paths")
+    return sources, paths if isinstance(paths, dict) else {}
 
 
 def run_find(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -217,19 +283,39 @@ def run_find(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        sources: list[Source] = [parse_source(s) for s in args.source]
+        root = _built_root(args.root) if args.root or not args.source else None
+        hashed_names: dict[str, str] = {}
+        sources: list[Source] = []
+        if args.source:
+            sources = [parse_source(s) for s in args.source]
+        if root is not None:
+            recorded, hashed_names = _recorded_sources(root)
+            sources = sources or recorded
+        elif not sources:
+            raise BuildError(
+                "no --source given and no built root here (a directory holding "
+                f"{MANIFEST_NAME} from `staticserve build`); pass -s DIR (repeatable) "
+                "or --root ROOT"
+            )
         ignore = _ignore_patterns(args)
         status = 0
         for path in args.paths:
-            hits = find(path, sources, ignore, find_all=args.all)
-            if hits:
-                if args.verbosity >= 1:
+            hits = find(path, sources, ignore, find_all=args.all) if sources else []
+            name = path.replace("\\", "/").lstrip("/")
+            built = root / name if root is not None else None
+            if built is not None and not (built.is_file() and ".." not in name.split("/")):
+                built = None
+            if hits or built is not None:
+                if args.verbosity >= 1 and hits:
                     print(f"Found {path!r} here:", file=out)
-                    for hit in hits:
-                        print(f"  {hit.resolve()}", file=out)
-                else:
-                    for hit in hits:
-                        print(hit.resolve(), file=out)
+                for hit in hits:
+                    print(f"  {hit.resolve()}" if args.verbosity >= 1 else hit.resolve(), file=out)
+                if built is not None:
+                    hashed = hashed_names.get(name)
+                    line = str(built.resolve())
+                    if args.verbosity >= 1:
+                        line = f"Built as {line}" + (f" (hashed: {hashed})" if hashed else "")
+                    print(line, file=out)
             else:
                 status = 1
                 print(f"No matching file found for {path!r}.", file=err)
@@ -243,7 +329,7 @@ def run_find(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
                     )
         return status
     except BuildError as exc:
-        print(f"error: {exc}", file=err)
+        print(f"staticserve find: error: {exc}", file=err)
         return 1
 
 

@@ -83,9 +83,18 @@ def served_names(root: str | os.PathLike[str]) -> list[str]:
     return sorted(names)
 
 
-def build_manifest(paths: Mapping[str, str], files: Mapping[str, Mapping] | None = None) -> dict:
-    """The manifest as a dict (see the module docstring for the format)."""
+def build_manifest(
+    paths: Mapping[str, str],
+    files: Mapping[str, Mapping] | None = None,
+    extra: Mapping[str, object] | None = None,
+) -> dict:
+    """The manifest as a dict (see the module docstring for the format).
+
+    ``extra`` adds top-level keys (e.g. ``sources``, which ``staticserve find``
+    reads); readers ignore keys they do not know, Django's included.
+    """
     return {
+        **(extra or {}),
         "paths": dict(sorted(paths.items())),
         "version": MANIFEST_VERSION,
         "hash": manifest_hash(paths),
@@ -104,6 +113,7 @@ def write_manifest(
     files: Mapping[str, Mapping] | Iterable[str] | None = None,
     name: str = MANIFEST_NAME,
     known: Mapping[str, Mapping] | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> Path:
     """Write ``root/name`` atomically and return its path.
 
@@ -122,7 +132,7 @@ def write_manifest(
             for n in files
         }
     path = root / name
-    atomic_write(path, dumps(build_manifest(paths, files)))
+    atomic_write(path, dumps(build_manifest(paths, files, extra)))
     return path
 
 
