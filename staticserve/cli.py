@@ -108,7 +108,7 @@ def _serve(args: argparse.Namespace) -> int:
     app = serve_app(root, args.prefix)
     url = f"http://{args.host}:{args.port}{app.files.prefixes[0]}"
     summary = describe_root(app.files.index, [root])
-    print(f"staticserve: serving {root} at {url}: {summary}", flush=True)
+    print(f"staticserve: serving {root} ({summary}) at {url}", flush=True)
     if args.server == "granian":
         return _run_granian(root, args)
     try:
