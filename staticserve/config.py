@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from .headers import HeaderList
+
 # Django's hashed names: ``name.<12 hex>.ext`` (ManifestStaticFilesStorage).
 DEFAULT_IMMUTABLE_PATTERN = r"\.[0-9a-f]{12}\.[^./]+$"
 
+# Both hooks get ``(path, url)``: the file's path on disk and its full URL path
+# (``/static/css/a.css``, ``/static/docs/`` for an index file), as WhiteNoise does.
 ImmutableTest = Callable[[str, str], bool]
-AddHeaders = Callable[[list[tuple[str, str]], str, str], None]
+AddHeaders = Callable[[HeaderList, str, str], None]
 
 
 class ConfigError(ValueError):
@@ -32,7 +37,7 @@ class Config:
     max_age: int | None = None
     immutable_file_test: ImmutableTest | str | None = DEFAULT_IMMUTABLE_PATTERN
     index_file: bool | str = False
-    allow_all_origins: bool = False
+    allow_all_origins: bool = True
     add_headers: AddHeaders | None = None
     mimetypes: Mapping[str, str] | None = None
     charset: str = "utf-8"
@@ -57,6 +62,10 @@ class Config:
             raise ConfigError("staticserve: option recheck_interval must be >= 0 (seconds)")
         if self.max_age is not None and self.max_age < 0:
             raise ConfigError("staticserve: option max_age must be >= 0 or None")
+        if self.add_headers is not None:
+            _check_hook("add_headers", self.add_headers, "(headers, path, url)")
+        if callable(self.immutable_file_test):
+            _check_hook("immutable_file_test", self.immutable_file_test, "(path, url)")
         object.__setattr__(self, "_immutable", _compile_immutable_test(self.immutable_file_test))
 
     @property
@@ -73,6 +82,23 @@ class Config:
 
     def is_immutable(self, path: str, url: str) -> bool:
         return self._immutable(path, url)
+
+
+def _check_hook(name: str, hook: object, shape: str) -> None:
+    """Reject a hook that cannot take its arguments now, not on the first request."""
+    if not callable(hook):
+        raise ConfigError(f"staticserve: option {name} must be a function {shape}, got {hook!r}")
+    try:
+        signature = inspect.signature(hook)
+    except (TypeError, ValueError):
+        return  # a builtin or C callable: nothing to inspect
+    try:
+        signature.bind(*(None for _ in shape.strip("()").split(", ")))
+    except TypeError as exc:
+        raise ConfigError(
+            f"staticserve: option {name} = {getattr(hook, '__qualname__', hook)!r} cannot be "
+            f"called as {name}{shape} ({exc}); give it exactly the parameters {shape}"
+        ) from None
 
 
 def _compile_immutable_test(test: ImmutableTest | str | None) -> ImmutableTest:

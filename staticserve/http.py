@@ -202,7 +202,8 @@ def _evaluate_preconditions(
         if_unmodified_since = headers.get("if-unmodified-since")
         if if_unmodified_since is not None:
             date = parse_http_date(if_unmodified_since)
-            if date is not None and resource.last_modified_epoch > date:
+            modified = resource.last_modified_epoch
+            if date is not None and modified is not None and modified > date:
                 return _precondition_failed(variant)
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None:
@@ -212,11 +213,12 @@ def _evaluate_preconditions(
             return variant.plan_not_modified  # only GET and HEAD reach here
         return None
     if_modified_since = headers.get("if-modified-since")
-    if if_modified_since is not None:
+    if if_modified_since is not None and resource.last_modified is not None:
+        # (No Last-Modified: the date is ignored, RFC 9110 13.1.3.)
         if if_modified_since == resource.last_modified:
             return variant.plan_not_modified
         date = parse_http_date(if_modified_since)
-        if date is not None and resource.last_modified_epoch <= date:
+        if date is not None and resource.last_modified_epoch <= date:  # type: ignore[operator]
             return variant.plan_not_modified
     return None
 
@@ -262,7 +264,7 @@ def _if_range_matches(value: str, resource: Resource, variant: Variant) -> bool:
         return value == variant.etag
     if value.startswith("W/"):
         return False  # If-Range needs a strong validator
-    return value == resource.last_modified
+    return resource.last_modified is not None and value == resource.last_modified
 
 
 _IMF_FIXDATE = re.compile(

@@ -40,6 +40,8 @@ _SIBLING_SUFFIXES = {suffix: encoding for suffix, encoding in SIBLING_ENCODINGS}
 Pending = tuple[str, tuple[str, ...]]
 Entry = Resource | Redirect
 
+_INDEX_REDIRECT = Redirect("./")
+
 
 def normalize_prefix(prefix: str) -> str:
     """``static`` / ``/static`` / ``/static/`` → ``/static/``."""
@@ -76,18 +78,29 @@ class StaticIndex:
     def add_root(self, path: str | os.PathLike[str], prefix: str = "/static/") -> None:
         """Index every file under ``path`` at URLs starting with ``prefix``.
 
-        Raises ConfigError if ``path`` is not a directory. Later roots do not
-        replace URLs an earlier root already provides (first root wins).
+        Raises ConfigError if ``path`` is not a directory, except with
+        ``autorefresh`` (development), where a root may appear later: it is
+        then served as soon as it exists. Later roots do not replace URLs an
+        earlier root already provides (first root wins).
         """
         path = os.fspath(path)
-        if not os.path.isdir(path):
+        missing = not os.path.isdir(path)
+        if missing and not self.config.autorefresh:
             raise ConfigError(
                 f"staticserve: static root {path!r} is not a directory; create it, "
-                "run `staticserve build` / `collectstatic`, or fix the root option"
+                "run `staticserve build` / `collectstatic`, or fix the root option "
+                "(only autorefresh, for development, accepts a root that appears later)"
             )
         root = _Root(path, normalize_prefix(prefix))
         self.roots.append(root)
         self.prefixes = tuple(sorted({r.prefix for r in self.roots}, key=len, reverse=True))
+        if missing:
+            logger.warning(
+                "staticserve: static root %s does not exist yet; with autorefresh its files "
+                "are served once it does",
+                path,
+            )
+            return
         if self.config.manifest:
             self._read_manifest(root)
         self._scan(root)
@@ -208,15 +221,14 @@ class StaticIndex:
             return
         suffix = "/" + index_name
         for url in [u for u in self._pending if self._url_root[u] is root]:
-            if url == root.prefix + index_name:
-                self._pending.setdefault(root.prefix, self._pending[url])
-                self._url_root.setdefault(root.prefix, root)
-            elif url.endswith(suffix):
+            if url == root.prefix + index_name or url.endswith(suffix):
                 directory_url = url[: -len(index_name)]
                 self._pending.setdefault(directory_url, self._pending[url])
                 self._url_root.setdefault(directory_url, root)
+                # One URL per page: dir/index.html -> ./ (as WhiteNoise does).
+                self._entries[url] = _INDEX_REDIRECT
                 bare = directory_url[:-1]
-                if bare not in self._pending:
+                if bare and bare + "/" != root.prefix and bare not in self._pending:
                     self._entries[bare] = Redirect(bare.rsplit("/", 1)[1] + "/")
 
     # -- lookup ---------------------------------------------------------
@@ -262,7 +274,7 @@ class StaticIndex:
                 encodings,
                 self.config,
                 etag_hint=root.manifest_tags.get(rel),
-                immutable=hashed or self.config.is_immutable(path, rel),
+                immutable=hashed or self.config.is_immutable(path, url),
                 memory=None if self.config.autorefresh else self._memory,
             )
         except FileGone:
@@ -277,8 +289,9 @@ class StaticIndex:
     # -- autorefresh (development) ---------------------------------------
 
     def _lookup_fresh(self, url: str, entry: Entry | None) -> Entry | None:
-        if isinstance(entry, Redirect):
-            return entry
+        redirect = self._redirect_on_disk(url)
+        if redirect is not None:
+            return redirect
         found = self._find_on_disk(url)
         if found is None:
             with self._lock:
@@ -300,6 +313,21 @@ class StaticIndex:
             self._pending[url] = pending
             self._url_root[url] = root
         return self._load(url, pending)
+
+    def _redirect_on_disk(self, url: str) -> Redirect | None:
+        """autorefresh: the index-file redirects, decided from the disk as it is now."""
+        index_name = self.config.index_name
+        if not index_name:
+            return None
+        if url.endswith("/" + index_name):
+            if self._find_on_disk(url) is not None:
+                return _INDEX_REDIRECT
+            return None
+        if url.endswith("/") or url + "/" in self.prefixes:
+            return None
+        if self._find_on_disk(url) is None and self._find_on_disk(url + "/") is not None:
+            return Redirect(url.rsplit("/", 1)[1] + "/")
+        return None
 
     def _find_on_disk(self, url: str) -> tuple[_Root, str] | None:
         """Map a URL to a vetted file under a root, as a scan would have."""

@@ -109,6 +109,65 @@ MEDIA_TYPES: dict[str, str] = {
     ".rtf": "application/rtf",
     ".swf": "application/x-shockwave-flash",
     ".bin": "application/octet-stream",
+    # The rest of nginx's mime.types (and WhiteNoise's table, which copies it):
+    # older or rarer formats, labelled as those servers label them.
+    ".3gpp": "video/3gpp",
+    ".ai": "application/postscript",
+    ".asf": "video/x-ms-asf",
+    ".asx": "video/x-ms-asf",
+    ".avi": "video/x-msvideo",
+    ".cco": "application/x-cocoa",
+    ".crt": "application/x-x509-ca-cert",
+    ".der": "application/x-x509-ca-cert",
+    ".ear": "application/java-archive",
+    ".eps": "application/postscript",
+    ".flv": "video/x-flv",
+    ".hqx": "application/mac-binhex40",
+    ".htc": "text/x-component",
+    ".jad": "text/vnd.sun.j2me.app-descriptor",
+    ".jardiff": "application/x-java-archive-diff",
+    ".jng": "image/x-jng",
+    ".jnlp": "application/x-java-jnlp-file",
+    ".kar": "audio/midi",
+    ".kml": "application/vnd.google-earth.kml+xml",
+    ".kmz": "application/vnd.google-earth.kmz",
+    ".mml": "text/mathml",
+    ".mng": "video/x-mng",
+    ".mpg": "video/mpeg",
+    ".odg": "application/vnd.oasis.opendocument.graphics",
+    ".odp": "application/vnd.oasis.opendocument.presentation",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".pdb": "application/x-pilot",
+    ".pem": "application/x-x509-ca-cert",
+    ".pl": "application/x-perl",
+    ".pm": "application/x-perl",
+    ".prc": "application/x-pilot",
+    ".ps": "application/postscript",
+    ".ra": "audio/x-realaudio",
+    ".rpm": "application/x-redhat-package-manager",
+    ".run": "application/x-makeself",
+    ".sea": "application/x-sea",
+    ".shtml": "text/html",
+    ".sit": "application/x-stuffit",
+    ".tcl": "application/x-tcl",
+    ".tk": "application/x-tcl",
+    ".war": "application/java-archive",
+    ".wbmp": "image/vnd.wap.wbmp",
+    ".wml": "text/vnd.wap.wml",
+    ".wmlc": "application/vnd.wap.wmlc",
+    ".wmv": "video/x-ms-wmv",
+    ".xhtml": "application/xhtml+xml",
+    ".xpi": "application/x-xpinstall",
+    ".xspf": "application/xspf+xml",
+}
+
+# Whole file names with a type of their own (checked before the extension).
+FILE_NAME_TYPES: dict[str, str] = {
+    # Apple documents application/json (WhiteNoise sends "application/pkc7-mime",
+    # a misspelling from the signed-file era; unsigned JSON is what iOS reads now).
+    "apple-app-site-association": "application/json",
+    # Adobe's cross-domain policy spec requires this type for policy files.
+    "crossdomain.xml": "text/x-cross-domain-policy",
 }
 
 # Types that are text without saying so in their top-level type.
@@ -118,6 +177,9 @@ _TEXTUAL_APPLICATION_TYPES = frozenset(
         "application/ld+json",
         "application/manifest+json",
         "application/xml",
+        "application/xhtml+xml",
+        "application/xspf+xml",
+        "application/vnd.google-earth.kml+xml",
         "application/rss+xml",
         "application/atom+xml",
         "application/yaml",
@@ -165,7 +227,9 @@ def media_type_for(
     if overrides:
         media_type = overrides.get(name.rsplit("/", 1)[-1]) or overrides.get(ext)
     if media_type is None:
-        media_type = MEDIA_TYPES.get(ext, DEFAULT_TYPE)
+        media_type = FILE_NAME_TYPES.get(name.rsplit("/", 1)[-1]) or MEDIA_TYPES.get(
+            ext, DEFAULT_TYPE
+        )
     if charset and is_text_type(media_type) and "charset=" not in media_type:
         return f"{media_type}; charset={charset}"
     return media_type

@@ -9,12 +9,15 @@ path only picks one.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import stat as stat_module
 from email.utils import formatdate
 from time import monotonic
 
 from .config import Config
+from .headers import HeaderList, checked_pairs
 from .media_types import media_type_for
 from .plan import FileSlice, Headers, Plan
 
@@ -27,6 +30,12 @@ SIBLING_ENCODINGS: tuple[tuple[str, str], ...] = (
     (".gz", "gzip"),
 )
 ETAG_SUFFIX = {"zstd": "-zst", "br": "-br", "gzip": "-gz"}
+
+# 1980-01-01T00:00:00Z. An mtime before this carries no information: it is a
+# normalised one (Nix sets 1, SOURCE_DATE_EPOCH builds often 0) or a broken
+# clock, and zip cannot even store it. Such a file gets no Last-Modified, so
+# no client can revalidate it by date (its content ETag still works).
+MEANINGFUL_MTIME = 315_532_800
 
 
 class Variant:
@@ -103,8 +112,12 @@ class Resource:
         self.encoded = encoded
         self.content_type = content_type
         self.immutable = immutable
-        self.last_modified_epoch = identity.mtime_ns // 1_000_000_000
-        self.last_modified = formatdate(self.last_modified_epoch, usegmt=True)
+        epoch = identity.mtime_ns // 1_000_000_000
+        # None: no Last-Modified, and date preconditions are ignored (RFC 9110 13.1.3-4).
+        self.last_modified_epoch: int | None = epoch if epoch >= MEANINGFUL_MTIME else None
+        self.last_modified: str | None = (
+            formatdate(epoch, usegmt=True) if epoch >= MEANINGFUL_MTIME else None
+        )
         # When the files were last compared with disk (time.monotonic()).
         self.checked_at = monotonic()
         # Accept-Encoding value → chosen variant (filled by http.select_variant).
@@ -141,8 +154,23 @@ def _stat_regular(path: str) -> os.stat_result:
     return st
 
 
-def _fallback_etag(st: os.stat_result) -> str:
-    return f'"{st.st_mtime_ns:x}-{st.st_size:x}"'
+def content_etag(path: str) -> str:
+    """The ETag of a file from its bytes, as the build manifest would give it.
+
+    The first 27 characters of the SHA-384 digest in base64, i.e. the same tag
+    a staticserve manifest's ``integrity`` yields, so a file has one ETag with
+    or without a manifest. Computed once per file, when its Resource is built
+    (its first request): mtimes are not trusted, because reproducible builds
+    normalise them and a same-size edit would otherwise keep its ETag.
+    """
+    digest = hashlib.sha384()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except OSError as exc:
+        raise FileGone(path) from exc
+    return '"' + base64.b64encode(digest.digest()).decode("ascii")[:27] + '"'
 
 
 def load_resource(
@@ -165,7 +193,7 @@ def load_resource(
     if etag_hint is not None and etag_hint[1] in (None, st.st_size):
         etag = f'"{etag_hint[0]}"'
     else:
-        etag = _fallback_etag(st)
+        etag = content_etag(path)
     identity = Variant("identity", path, st.st_size, st.st_mtime_ns, etag)
 
     encoded = []
@@ -215,19 +243,20 @@ def _build_headers(resource: Resource, config: Config) -> None:
     if config.allow_all_origins:
         common.append(("access-control-allow-origin", "*"))
     if config.add_headers is not None:
-        config.add_headers(common, resource.identity.path, resource.url)
+        hooked = HeaderList(common)
+        config.add_headers(hooked, resource.identity.path, resource.url)
+        common = checked_pairs(hooked, resource.identity.path)
     encoded_common = tuple(
         (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in common
     )
-    last_modified = resource.last_modified.encode("latin-1")
     # RFC 9110 15.4.5: a 304 carries the validators and caching fields a 200 would.
     kept_on_304 = {b"cache-control", b"vary", b"expires", b"content-location"}
     for variant in resource.variants:
         variant.resource = resource
-        own: list[tuple[bytes, bytes]] = [
-            (b"etag", variant.etag.encode("latin-1")),
-            (b"last-modified", last_modified),
-        ]
+        validators: list[tuple[bytes, bytes]] = [(b"etag", variant.etag.encode("latin-1"))]
+        if resource.last_modified is not None:
+            validators.append((b"last-modified", resource.last_modified.encode("latin-1")))
+        own = list(validators)
         if variant.encoding != "identity":
             own.append((b"content-encoding", variant.encoding.encode("latin-1")))
         variant.base_headers = (*encoded_common, *own)
@@ -235,7 +264,7 @@ def _build_headers(resource: Resource, config: Config) -> None:
         variant.plan_get = Plan(200, full, FileSlice(variant, 0, variant.size))
         variant.plan_head = Plan(200, full, b"")
         not_modified = tuple(h for h in encoded_common if h[0] in kept_on_304)
-        variant.plan_not_modified = Plan(304, (*not_modified, *own[:2]), b"")
+        variant.plan_not_modified = Plan(304, (*not_modified, *validators), b"")
 
 
 class MemoryBudget:

@@ -394,14 +394,15 @@ def test_without_index_file_a_directory_is_a_miss(static_tree: StaticTree) -> No
     assert fetch(app, "/static/docs").status_code == 404
 
 
-def test_allow_all_origins_adds_cors_star(static_tree: StaticTree) -> None:
-    app = StaticServe(None, root=static_tree.root, allow_all_origins=True)
+def test_cors_star_is_sent_by_default(static_tree: StaticTree) -> None:
+    # Fonts loaded from a CDN host name need it; static files are public anyway.
+    app = StaticServe(None, root=static_tree.root)
     response = fetch(app, "/static/css/site.css")
     assert response.headers["access-control-allow-origin"] == "*"
 
 
-def test_no_cors_header_by_default(static_tree: StaticTree) -> None:
-    app = StaticServe(None, root=static_tree.root)
+def test_allow_all_origins_false_sends_no_cors_header(static_tree: StaticTree) -> None:
+    app = StaticServe(None, root=static_tree.root, allow_all_origins=False)
     assert "access-control-allow-origin" not in fetch(app, "/static/css/site.css").headers
 
 
@@ -429,7 +430,7 @@ def test_max_age_sets_the_cache_lifetime_of_plain_names(static_tree: StaticTree)
 
 
 def test_immutable_file_test_as_a_regex(static_tree: StaticTree) -> None:
-    app = StaticServe(None, root=static_tree.root, immutable_file_test=r"^img/")
+    app = StaticServe(None, root=static_tree.root, immutable_file_test=r"^/static/img/")
     assert "immutable" in fetch(app, "/static/img/logo.png").headers["cache-control"]
     assert "immutable" not in fetch(app, f"/static/{HASHED_JS}").headers["cache-control"]
 
@@ -439,7 +440,7 @@ def test_immutable_file_test_as_a_callable(static_tree: StaticTree) -> None:
 
     def immutable(path: str, url: str) -> bool:
         seen.append((path, url))
-        return url == "js/plain.js"
+        return url == "/static/js/plain.js"  # the full URL path, as in WhiteNoise
 
     app = StaticServe(None, root=static_tree.root, immutable_file_test=immutable)
     assert "immutable" in fetch(app, "/static/js/plain.js").headers["cache-control"]

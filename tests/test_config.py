@@ -31,3 +31,23 @@ def test_index_file_true_means_index_html() -> None:
     assert Config(index_file=True).index_name == "index.html"
     assert Config(index_file="default.htm").index_name == "default.htm"
     assert Config().index_name is None
+
+
+def test_allow_all_origins_defaults_to_true() -> None:
+    assert Config().allow_all_origins is True
+
+
+@pytest.mark.parametrize(
+    ("option", "hook"),
+    [("add_headers", lambda headers: None), ("add_headers", lambda headers, path: None),
+     ("immutable_file_test", lambda url: True), ("add_headers", "X-Foo: 1")],
+)  # fmt: skip
+def test_hook_of_the_wrong_shape_is_a_startup_error_naming_the_shape(
+    option: str, hook: object
+) -> None:
+    with pytest.raises(ConfigError, match=rf"{option}.*\(.*path, url\)"):
+        Config(**{option: hook})  # type: ignore[arg-type]
+
+
+def test_hooks_with_defaults_or_varargs_are_accepted() -> None:
+    Config(add_headers=lambda *args: None, immutable_file_test=lambda path, url, extra=1: False)

@@ -313,6 +313,38 @@ def test_if_modified_since_is_ignored_when_if_none_match_is_present(resource: Re
     assert respond(resource, "GET", headers).status == 200
 
 
+def undated_resource(directory: Path) -> Resource:
+    """A file whose mtime is a normalised one (1: Nix), so it has no Last-Modified."""
+    path = directory / "app.css"
+    path.write_bytes(CONTENT)
+    os.utime(path, (1, 1))
+    return load_resource("/static/app.css", str(path), (), Config())
+
+
+def test_no_last_modified_when_the_mtime_is_not_meaningful(tmp_path: Path) -> None:
+    resource = undated_resource(tmp_path)
+    for plan in (respond(resource, "GET", {}), respond(resource, "HEAD", {})):
+        assert header(plan, "last-modified") is None and header(plan, "etag")
+    plan = respond(resource, "GET", {"if-none-match": resource.identity.etag})
+    assert plan.status == 304 and header(plan, "last-modified") is None
+
+
+@pytest.mark.parametrize("date", [formatdate(1, usegmt=True), formatdate(2e9, usegmt=True)])
+def test_if_modified_since_is_ignored_without_last_modified(tmp_path: Path, date: str) -> None:
+    # RFC 9110 13.1.3: no modification date, no 304 by date (it could be stale).
+    assert respond(undated_resource(tmp_path), "GET", {"if-modified-since": date}).status == 200
+
+
+def test_if_unmodified_since_is_ignored_without_last_modified(tmp_path: Path) -> None:
+    headers = {"if-unmodified-since": formatdate(0, usegmt=True)}
+    assert respond(undated_resource(tmp_path), "GET", headers).status == 200
+
+
+def test_if_range_date_never_matches_without_last_modified(tmp_path: Path) -> None:
+    headers = {"range": "bytes=0-9", "if-range": formatdate(1, usegmt=True)}
+    assert respond(undated_resource(tmp_path), "GET", headers).status == 200
+
+
 @pytest.mark.parametrize("value", ["yesterday", "", "Sun, 32 Nov 2026 99:00:00 GMT", "0", "-1"])
 def test_invalid_if_modified_since_is_ignored(resource: Resource, value: str) -> None:
     assert respond(resource, "GET", {"if-modified-since": value}).status == 200

@@ -77,6 +77,68 @@ def test_missing_root_is_a_startup_error_naming_it(tmp_path: Path) -> None:
         index_of(tmp_path / "nope")
 
 
+def test_missing_root_is_accepted_with_autorefresh_and_served_once_it_exists(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="staticserve"):
+        index = index_of(tmp_path / "later", autorefresh=True)
+    assert "does not exist yet" in caplog.text
+    assert index.lookup("/static/app.js") is None
+    write(tmp_path / "later", "app.js", b"here")
+    assert resource(index, "/static/app.js").identity.size == 4
+
+
+# -- validators -------------------------------------------------------------------------------
+
+
+def etag(res: Resource) -> str:
+    return res.identity.etag
+
+
+def test_etag_without_a_manifest_comes_from_the_content(tmp_path: Path) -> None:
+    a = write(tmp_path / "a", "app.js", b"same bytes")
+    b = write(tmp_path / "b", "app.js", b"same bytes")
+    os.utime(a, (1_700_000_000, 1_700_000_000))
+    os.utime(b, (1_800_000_000, 1_800_000_000))
+    assert etag(resource(index_of(a.parent), "/static/app.js")) == etag(
+        resource(index_of(b.parent), "/static/app.js")
+    )
+
+
+def test_content_etag_equals_the_build_manifest_etag(tmp_path: Path) -> None:
+    from staticserve.pipeline.manifest import file_entry
+
+    path = write(tmp_path, "app.js", b"console.log(1)")
+    without = etag(resource(index_of(tmp_path), "/static/app.js"))
+    write_manifest(tmp_path, {}, {"app.js": file_entry(path, "app.js")})
+    assert etag(resource(index_of(tmp_path), "/static/app.js")) == without
+
+
+@pytest.mark.parametrize("mtime", [0, 1])
+def test_same_size_edit_with_normalised_mtime_gets_a_new_etag_in_a_new_process(
+    tmp_path: Path, mtime: int
+) -> None:
+    path = write(tmp_path, "app.css", b"body{color:red}")
+    os.utime(path, (mtime, mtime))
+    old = etag(resource(index_of(tmp_path), "/static/app.css"))
+    path.write_bytes(b"body{color:b1u}")
+    os.utime(path, (mtime, mtime))
+    assert etag(resource(index_of(tmp_path), "/static/app.css")) != old
+
+
+@pytest.mark.parametrize(
+    ("mtime", "sent"),
+    [(0, False), (1, False), (315_532_799, False), (315_532_800, True), (1_700_000_000, True)],
+)
+def test_last_modified_is_omitted_for_mtimes_before_1980(
+    tmp_path: Path, mtime: int, sent: bool
+) -> None:
+    path = write(tmp_path, "app.css")
+    os.utime(path, (mtime, mtime))
+    headers = dict(resource(index_of(tmp_path), "/static/app.css").identity.plan_get.headers)
+    assert (b"last-modified" in headers) is sent
+
+
 def test_unknown_url_is_none(tmp_path: Path) -> None:
     write(tmp_path, "app.js")
     assert index_of(tmp_path).lookup("/static/other.js") is None
@@ -230,15 +292,15 @@ def test_autorefresh_defaults_to_no_cache(tmp_path: Path) -> None:
     assert cache_control(res) == "no-cache"
 
 
-def test_immutable_test_can_be_a_regex(tmp_path: Path) -> None:
+def test_immutable_test_regex_is_searched_in_the_full_url(tmp_path: Path) -> None:
     write(tmp_path, "vendor/lib-1.2.3.js")
-    index = index_of(tmp_path, immutable_file_test=r"^vendor/")
+    index = index_of(tmp_path, immutable_file_test=r"^/static/vendor/")
     assert cache_control(resource(index, "/static/vendor/lib-1.2.3.js")) == IMMUTABLE_CACHE_CONTROL
 
 
-def test_immutable_test_can_be_a_callable(tmp_path: Path) -> None:
+def test_immutable_test_callable_gets_the_full_url(tmp_path: Path) -> None:
     write(tmp_path, "a.js")
-    index = index_of(tmp_path, immutable_file_test=lambda path, url: url == "a.js")
+    index = index_of(tmp_path, immutable_file_test=lambda path, url: url == "/static/a.js")
     assert cache_control(resource(index, "/static/a.js")) == IMMUTABLE_CACHE_CONTROL
 
 
@@ -312,6 +374,38 @@ def test_directory_without_slash_redirects_relatively(tmp_path: Path) -> None:
 def test_root_index_file_is_served_at_the_prefix(tmp_path: Path) -> None:
     write(tmp_path, "index.html")
     assert resource(index_of(tmp_path, "/", index_file=True), "/").url == "/"
+
+
+@pytest.mark.parametrize("autorefresh", [False, True])
+def test_index_file_by_its_own_name_redirects_to_the_directory(
+    tmp_path: Path, autorefresh: bool
+) -> None:
+    # One canonical URL per page, as WhiteNoise: /docs/index.html -> ./
+    write(tmp_path, "docs/index.html")
+    write(tmp_path, "index.html")
+    index = index_of(tmp_path, index_file=True, autorefresh=autorefresh)
+    for url in ("/static/docs/index.html", "/static/index.html"):
+        entry = index.lookup(url)
+        assert isinstance(entry, Redirect) and entry.location == "./", url
+
+
+def test_autorefresh_redirects_a_directory_created_after_start(tmp_path: Path) -> None:
+    index = index_of(tmp_path, index_file=True, autorefresh=True)
+    assert index.lookup("/static/later") is None
+    write(tmp_path, "later/index.html")
+    entry = index.lookup("/static/later")
+    assert isinstance(entry, Redirect) and entry.location == "later/"
+    assert resource(index, "/static/later/").identity.path.endswith("later/index.html")
+
+
+def test_autorefresh_stops_redirecting_a_removed_directory(tmp_path: Path) -> None:
+    page = write(tmp_path, "gone/index.html")
+    index = index_of(tmp_path, index_file=True, autorefresh=True)
+    assert isinstance(index.lookup("/static/gone"), Redirect)
+    page.unlink()
+    page.parent.rmdir()
+    assert index.lookup("/static/gone") is None
+    assert index.lookup("/static/gone/index.html") is None
 
 
 def test_no_directory_urls_without_index_file(tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from staticserve.media_types import is_compressible, media_type_for
@@ -62,3 +64,63 @@ def test_already_compressed_formats_are_not_compressible(name: str) -> None:
 @pytest.mark.parametrize("name", ["a.css", "a.js", "a.svg", "a.json", "a.html", "a.map"])
 def test_text_formats_are_compressible(name: str) -> None:
     assert is_compressible(name)
+
+
+# -- compared with WhiteNoise's table and nginx's mime.types ------------------------------------
+
+#: Every name where staticserve deliberately labels a file differently from WhiteNoise
+#: or nginx, with the reason (docs/migrating-from-whitenoise.md, "Media types").
+DELIBERATE_DIFFERENCES: dict[str, str] = {
+    ".js": "text/javascript: RFC 9239 (nginx still says application/javascript)",
+    ".xml": "application/xml: RFC 7303 prefers it to text/xml",
+    ".bmp": "image/bmp: the IANA-registered type (not image/x-ms-bmp)",
+    ".ico": "image/vnd.microsoft.icon: the IANA-registered type (browsers accept both)",
+    ".m4a": "audio/mp4: RFC 4337 (not audio/x-m4a)",
+    ".m4v": "video/mp4: RFC 4337 (not video/x-m4v)",
+    ".rar": "application/vnd.rar: the IANA-registered type",
+    ".woff": "font/woff: RFC 8081 (not application/font-woff)",
+    ".ts": "text/javascript: in a static directory .ts is TypeScript, not an MPEG stream",
+    "apple-app-site-association": "application/json: what Apple documents",
+}
+
+
+def _nginx_types() -> dict[str, str]:
+    text = Path("/etc/nginx/mime.types").read_text()
+    types: dict[str, str] = {}
+    for statement in text[text.index("{") + 1 : text.rindex("}")].split(";"):
+        words = statement.split()
+        for ext in words[1:]:
+            types.setdefault("." + ext, words[0])
+    return types
+
+
+def _type_without_charset(name: str) -> str:
+    return media_type_for(name if not name.startswith(".") else "x" + name, None, None)
+
+
+def _differences(table: dict[str, str]) -> dict[str, tuple[str, str]]:
+    return {
+        name: (_type_without_charset(name), theirs)
+        for name, theirs in table.items()
+        if _type_without_charset(name) != theirs
+    }
+
+
+def test_only_the_deliberate_differences_from_whitenoise() -> None:
+    from whitenoise.media_types import default_types
+
+    # (WhiteNoise already says text/javascript for .js.)
+    assert set(_differences(default_types())) == set(DELIBERATE_DIFFERENCES) - {".js"}
+
+
+@pytest.mark.skipif(not Path("/etc/nginx/mime.types").exists(), reason="nginx not installed")
+def test_only_the_deliberate_differences_from_nginx() -> None:
+    differences = _differences(_nginx_types())
+    # (nginx already says font/woff and has no file-name types.)
+    assert set(differences) == set(DELIBERATE_DIFFERENCES) - {".woff", "apple-app-site-association"}
+
+
+def test_apple_app_site_association_is_json() -> None:
+    assert media_type_for(".well-known/apple-app-site-association", charset=None) == (
+        "application/json"
+    )

@@ -24,6 +24,7 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
@@ -106,22 +107,22 @@ def build_static_files() -> StaticFiles:
             for root, prefix in finder_roots(url.prefix):
                 files.add_files(root, prefix)
         root = settings.STATIC_ROOT
-        if root:
-            if os.path.isdir(root):
-                files.add_files(root, url.prefix)
-            elif not ss_settings.setting("USE_FINDERS"):
-                logger.warning(
-                    "staticserve: STATIC_ROOT %s does not exist, so no static file is "
-                    "served; run `manage.py collectstatic`",
-                    root,
-                )
+        # A missing root is a start-up error, as in every adapter, except with
+        # autorefresh (development) where it is served once it appears; with the
+        # finders serving, an uncollected STATIC_ROOT is simply not needed.
+        if root and (os.path.isdir(root) or not ss_settings.setting("USE_FINDERS")):
+            _add_root(files, root, url.prefix, "STATIC_ROOT", "run `manage.py collectstatic`")
     extra_root = ss_settings.setting("ROOT")
     if extra_root:
-        try:
-            files.add_files(extra_root, "/")
-        except ConfigError as exc:
-            logger.warning("%s (STATICSERVE_ROOT)", exc)
+        _add_root(files, extra_root, "/", "STATICSERVE_ROOT", "create it or fix the setting")
     return files
+
+
+def _add_root(files: StaticFiles, root: str, prefix: str, setting: str, fix: str) -> None:
+    try:
+        files.add_files(root, prefix)
+    except ConfigError as exc:
+        raise ImproperlyConfigured(f"{setting} = {str(root)!r}: {exc}; {fix}") from None
 
 
 def finder_roots(prefix: str) -> list[tuple[str, str]]:
