@@ -101,6 +101,8 @@ def _check_hook(name: str, hook: object, shape: str) -> None:
             f"staticserve: option {name} = {getattr(hook, '__qualname__', hook)!r} cannot be "
             f"called as {name}{shape} ({exc}); give it exactly the parameters {shape}"
         ) from None
+
+
 # RFC 9110 5.5 field-value: visible ASCII/obs-text, spaces and tabs inside.
 _FIELD_VALUE = re.compile(r"[\x21-\x7e\x80-\xff](?:[\x20-\x7e\x80-\xff\t]*[\x21-\x7e\x80-\xff])?")
 
