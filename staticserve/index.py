@@ -128,6 +128,9 @@ class StaticIndex:
             raise ConfigError(f"staticserve: manifest {manifest_path} has malformed entries")
         root.manifest_hashed = {str(v) for v in paths.values()}
         for name, info in files.items():
+            if isinstance(info, dict) and "release" in info:
+                # A hashed file an earlier release still uses (pipeline/releases.py).
+                root.manifest_hashed.add(name)
             integrity = info.get("integrity") if isinstance(info, dict) else None
             size = info.get("size") if isinstance(info, dict) else None
             if isinstance(integrity, str) and "-" in integrity and isinstance(size, int):

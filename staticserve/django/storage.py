@@ -14,7 +14,10 @@
     aborting collectstatic (``strict_references=True`` aborts, naming them);
   - the manifest's ``files`` entry per served file (size, SRI integrity,
     Content-Type) written with :mod:`staticserve.pipeline.manifest`;
-  - compressed siblings, and optionally only hashed files kept.
+  - compressed siblings, and optionally only hashed files kept;
+  - the hashed files of the last ``keep_releases`` collectstatic runs kept
+    on a persistent STATIC_ROOT, older releases' hashed files pruned after
+    the new manifest is in place (:mod:`staticserve.pipeline.releases`).
 
 Options come from ``STORAGES["staticfiles"]["OPTIONS"]`` or, when absent,
 the STATICSERVE_* settings (see docs/django.md).
@@ -28,11 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.staticfiles.storage import ManifestStaticFilesStorage, StaticFilesStorage
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
 from ..media_types import extension_of
 from ..pipeline import BuildWarning, compress_tree
 from ..pipeline.manifest import build_manifest, dumps, file_entry
+from ..pipeline.releases import History, history_from, plan_release, prune
 from . import settings as ss_settings
 
 logger = logging.getLogger("staticserve")
@@ -132,6 +137,7 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         keep_only_hashed_files: bool | None = None,
         strict_references: bool | None = None,
         es_modules: bool | None = None,
+        keep_releases: int | None = None,
         **kwargs: Any,
     ) -> None:
         self.es_modules = _option(es_modules, "ES_MODULES")
@@ -144,6 +150,14 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         self.manifest_strict = _option(manifest_strict, "MANIFEST_STRICT")
         self.keep_only_hashed_files = _option(keep_only_hashed_files, "KEEP_ONLY_HASHED_FILES")
         self.strict_references = _option(strict_references, "STRICT_REFERENCES")
+        #: Releases whose hashed files stay in STATIC_ROOT (this one included).
+        self.keep_releases = _option(keep_releases, "KEEP_RELEASES")
+        if not isinstance(self.keep_releases, int) or self.keep_releases < 1:
+            raise ImproperlyConfigured(
+                f"STATICSERVE_KEEP_RELEASES = {self.keep_releases!r}: give a whole number of "
+                "releases >= 1 (3 keeps this release and the two before)"
+            )
+        self._prune: list[str] = []
         #: References to missing files found by the last post_process.
         self.missing_references: list[BuildWarning] = []
         self._processed: list[str] = []
@@ -192,6 +206,9 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
             self.compress(hashed)
         else:
             self.compress([*originals, *hashed])
+        # Last: the new manifest is in place and compressed, older releases can go.
+        prune(self.location, self._prune)
+        self._prune = []
 
     def save_manifest(self) -> None:
         """Django's manifest (same ``paths`` and ``hash``) plus a ``files`` entry per file."""
@@ -202,11 +219,32 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         for name in sorted(served):
             if self.exists(name):
                 files[name] = file_entry(Path(self.path(name)), name)
-        payload = build_manifest(self.hashed_files, files)
+        # The manifest still on disk is the previous release: read its history first.
+        history = self._history()
+        present = set(files) | {n for n in history.hashed if self.exists(n)}
+        plan = plan_release(history, self.hashed_files, files, self.keep_releases, present)
+        self._prune = plan.prune
+        payload = build_manifest(self.hashed_files, plan.files, releases=plan.releases)
         self.manifest_hash = payload["hash"]
         if self.manifest_storage.exists(self.manifest_name):
             self.manifest_storage.delete(self.manifest_name)
         self.manifest_storage._save(self.manifest_name, ContentFile(dumps(payload)))
+
+    def _history(self) -> History:
+        import json
+
+        content = self.read_manifest()
+        if not content:
+            return History()
+        try:
+            return history_from(json.loads(content))
+        except ValueError as exc:
+            logger.warning(
+                "staticserve: previous manifest unreadable (%s); earlier releases are kept, "
+                "none pruned",
+                exc,
+            )
+            return History()
 
     def read_files_data(self) -> dict[str, dict]:
         """The manifest's ``files`` entries ({} for a manifest without them)."""

@@ -19,7 +19,8 @@ from ._files import BuildError
 from .collect import DEFAULT_IGNORE, Source, collect, find, parse_source
 from .compress import compress_tree
 from .hashing import hash_and_rewrite
-from .manifest import MANIFEST_NAME, served_names, write_manifest
+from .manifest import MANIFEST_NAME, file_entry, served_names, write_manifest
+from .releases import DEFAULT_KEEP, History, load_history, plan_release, prune
 
 
 def _ignore_patterns(args: argparse.Namespace) -> list[str]:
@@ -31,6 +32,16 @@ def _fraction(text: str) -> float:
     value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError("expected a fraction in [0, 1), e.g. 0.05 or 5%")
+    return value
+
+
+def _keep(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected a whole number of releases >= 1, e.g. 3")
     return value
 
 
@@ -81,6 +92,14 @@ def add_build_command(subparsers: Any) -> argparse.ArgumentParser:
         default="/static/",
         help="URL prefix ROOT is served under, to resolve root-relative references "
         "(default /static/)",
+    )
+    p.add_argument(
+        "--keep",
+        type=_keep,
+        default=DEFAULT_KEEP,
+        metavar="N",
+        help="keep the hashed files of N releases in ROOT, this one included, and delete "
+        f"older releases' hashed files (default {DEFAULT_KEEP}; unhashed files are never deleted)",
     )
     p.add_argument("--no-compress", action="store_true", help="do not write compressed siblings")
     p.add_argument(
@@ -186,6 +205,10 @@ def run_build(
             for name in result.copied:
                 say(f"  {name}")
             return 0
+        # Read before anything changes the root: the manifest is the history.
+        history, warnings = load_history(root)
+        for warning in warnings:
+            print(f"warning: {warning}", file=err)
         paths: dict[str, str] = {}
         known: dict[str, dict] = {}
         if not args.no_hash:
@@ -201,6 +224,15 @@ def run_build(
             paths, known = hashed.paths, hashed.entries
             say(f"hash: {len(paths)} files, {len(hashed.written)} hashed files written")
         served = served_names(root)
+        plan = plan_release(
+            history,
+            paths,
+            _entries(root, served, known, history),
+            keep=args.keep,
+            present=served,
+        )
+        # Files of releases about to be pruned are not worth compressing.
+        served = [n for n in served if n in plan.files]
         if not args.no_compress:
             encodings = args.encodings.split(",") if args.encodings else None
             summary = compress_tree(
@@ -214,7 +246,20 @@ def run_build(
             for warning in summary.warnings:
                 print(f"warning: {warning}", file=err)
             say(summary.table())
-        write_manifest(root, paths, served, known=known, extra={"sources": _record(sources, root)})
+        # The switch: until this rename the previous manifest (and every file
+        # it names) is what a starting server sees.
+        write_manifest(
+            root,
+            paths,
+            plan.files,
+            extra={"sources": _record(sources, root)},
+            releases=plan.releases,
+        )
+        removed = prune(root, plan.prune)
+        say(
+            f"releases: {plan.release} (this build) + {len(plan.releases) - 1} earlier kept"
+            f" (--keep {args.keep}), {len(removed)} hashed files of older releases pruned"
+        )
         say(
             f"manifest: {root / MANIFEST_NAME} ({len(served)} files) in "
             f"{time.perf_counter() - started:.2f}s"
@@ -276,6 +321,32 @@ def _recorded_sources(root: Path) -> tuple[list[Source], dict[str, str]]:
     ]
     paths = data.get("paths")
     return sources, paths if isinstance(paths, dict) else {}
+
+
+def _entries(
+    root: Path, served: list[str], known: dict[str, dict], history: History
+) -> dict[str, dict]:
+    """The ``files`` entry of every served name, reading only files not described yet."""
+    entries = {}
+    for name in served:
+        entry = known.get(name)
+        if entry is None:
+            path = root.joinpath(*name.split("/"))
+            old = history.entries.get(name)
+            # A kept hashed file is content-addressed: same name and size, same facts.
+            if old is not None and _size(path) == old.get("size"):
+                entry = old
+            else:
+                entry = file_entry(path, name)
+        entries[name] = entry
+    return entries
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def run_find(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:

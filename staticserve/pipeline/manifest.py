@@ -3,7 +3,12 @@
 Format::
 
     {"files": {name: {"content_type": str, "integrity": "sha384-...", "size": int}},
-     "hash": "<12 hex>", "paths": {original: hashed}, "version": "1.1"}
+     "hash": "<12 hex>", "paths": {original: hashed}, "version": "1.1",
+     "releases": [newest release id, ...]}
+
+A hashed file's ``files`` entry also carries ``"release": id``, the newest
+kept release using it (see :mod:`staticserve.pipeline.releases`), so files
+of earlier releases kept for a rolling deploy are described like the rest.
 
 Django's ``ManifestStaticFilesStorage`` reads only ``paths``, ``hash`` and
 ``version`` (with ``json.loads``), so it reads this file unchanged. ``hash``
@@ -16,7 +21,8 @@ Public API::
     manifest_hash(paths: Mapping[str, str]) -> str
     served_names(root) -> list[str]
     file_entry(path, name) -> dict
-    write_manifest(root, paths, files=None, name=MANIFEST_NAME, known=None) -> Path
+    write_manifest(root, paths, files=None, name=MANIFEST_NAME, known=None,
+                   releases=None) -> Path
     read_manifest(path) -> Manifest
 """
 
@@ -45,6 +51,7 @@ class Manifest:
     hash: str
     version: str
     files: dict[str, dict] = field(default_factory=dict)
+    releases: list[str] = field(default_factory=list)
 
 
 def manifest_hash(paths: Mapping[str, str]) -> str:
@@ -87,19 +94,24 @@ def build_manifest(
     paths: Mapping[str, str],
     files: Mapping[str, Mapping] | None = None,
     extra: Mapping[str, object] | None = None,
+    releases: Iterable[str] | None = None,
 ) -> dict:
     """The manifest as a dict (see the module docstring for the format).
 
     ``extra`` adds top-level keys (e.g. ``sources``, which ``staticserve find``
     reads); readers ignore keys they do not know, Django's included.
+    ``releases`` (newest first) is the release history to record.
     """
-    return {
+    manifest = {
         **(extra or {}),
         "paths": dict(sorted(paths.items())),
         "version": MANIFEST_VERSION,
         "hash": manifest_hash(paths),
         "files": {name: dict(files[name]) for name in sorted(files or {})},
     }
+    if releases is not None:
+        manifest["releases"] = list(releases)
+    return manifest
 
 
 def dumps(manifest: Mapping) -> bytes:
@@ -114,13 +126,15 @@ def write_manifest(
     name: str = MANIFEST_NAME,
     known: Mapping[str, Mapping] | None = None,
     extra: Mapping[str, object] | None = None,
+    releases: Iterable[str] | None = None,
 ) -> Path:
     """Write ``root/name`` atomically and return its path.
 
     ``files`` is either ready-made entries, an iterable of names to describe,
     or None to describe every served file under ``root`` (:func:`served_names`).
     ``known`` supplies entries already computed (``HashResult.entries``) so
-    those files are not read again.
+    those files are not read again. ``releases`` (newest first) is the
+    release history to record.
     """
     root = Path(root)
     if files is None:
@@ -132,7 +146,7 @@ def write_manifest(
             for n in files
         }
     path = root / name
-    atomic_write(path, dumps(build_manifest(paths, files, extra)))
+    atomic_write(path, dumps(build_manifest(paths, files, extra, releases)))
     return path
 
 
@@ -154,4 +168,13 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
     files = data.get("files", {})
     if not isinstance(paths, dict) or not isinstance(files, dict):
         raise BuildError(f"{path}: 'paths' and 'files' must be objects")
-    return Manifest(paths=paths, hash=data.get("hash", ""), version=data["version"], files=files)
+    releases = data.get("releases", [])
+    if not isinstance(releases, list) or not all(isinstance(r, str) for r in releases):
+        raise BuildError(f"{path}: 'releases' must be a list of release ids")
+    return Manifest(
+        paths=paths,
+        hash=data.get("hash", ""),
+        version=data["version"],
+        files=files,
+        releases=releases,
+    )
