@@ -7,9 +7,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from .hashed_names import is_hashed_url
 from .headers import HeaderList
 
-# Django's hashed names: ``name.<12 hex>.ext`` (ManifestStaticFilesStorage).
+# Django's hashed names: ``name.<12 hex>.ext`` (ManifestStaticFilesStorage). No
+# longer the default (that is hashed_names.is_hashed_url, which also knows the
+# bundlers' formats); kept for users who want exactly Django's rule.
 DEFAULT_IMMUTABLE_PATTERN = r"\.[0-9a-f]{12}\.[^./]+$"
 
 # Both hooks get ``(path, url)``: the file's path on disk and its full URL path
@@ -35,7 +38,7 @@ class Config:
     """
 
     max_age: int | None = None
-    immutable_file_test: ImmutableTest | str | None = DEFAULT_IMMUTABLE_PATTERN
+    immutable_file_test: ImmutableTest | str | None = is_hashed_url
     index_file: bool | str = False
     allow_all_origins: bool = True
     add_headers: AddHeaders | None = None
@@ -50,6 +53,7 @@ class Config:
     autorefresh: bool = False
     recheck_interval: float = 1.0
     manifest: bool = True
+    fallback: str | None = None
     _immutable: ImmutableTest = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -67,6 +71,15 @@ class Config:
         if callable(self.immutable_file_test):
             _check_hook("immutable_file_test", self.immutable_file_test, "(path, url)")
         object.__setattr__(self, "_immutable", _compile_immutable_test(self.immutable_file_test))
+        if self.fallback is not None:
+            name = str(self.fallback).strip("/")
+            parts = name.split("/")
+            if not name or any(p in ("", ".", "..") or p.startswith(".") for p in parts):
+                raise ConfigError(
+                    f"staticserve: option fallback {self.fallback!r} must name a file below "
+                    "the prefix, e.g. fallback='index.html'"
+                )
+            object.__setattr__(self, "fallback", name)
 
     @property
     def effective_max_age(self) -> int:
@@ -79,6 +92,13 @@ class Config:
         if self.index_file is True:
             return "index.html"
         return self.index_file or None
+
+    def is_entry_point(self, rel: str) -> bool:
+        """An HTML entry point (the index file, the SPA fallback): revalidated, never immutable."""
+        index_name = self.index_name
+        if index_name and (rel == index_name or rel.endswith("/" + index_name)):
+            return True
+        return rel == self.fallback
 
     def is_immutable(self, path: str, url: str) -> bool:
         return self._immutable(path, url)

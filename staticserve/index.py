@@ -21,6 +21,7 @@ import stat as stat_module
 import threading
 
 from .config import Config, ConfigError
+from .manifests import bundler_hashed_names
 from .resource import (
     SIBLING_ENCODINGS,
     FileGone,
@@ -103,6 +104,8 @@ class StaticIndex:
             return
         if self.config.manifest:
             self._read_manifest(root)
+            # Vite / webpack manifests: the files the bundler says it hashed.
+            root.manifest_hashed |= bundler_hashed_names(root.path)
         self._scan(root)
 
     def _read_manifest(self, root: _Root) -> None:
@@ -269,7 +272,9 @@ class StaticIndex:
         rel = url[len(root.prefix) :]
         if rel == "" or rel.endswith("/"):
             rel += self.config.index_name or ""
-        hashed = rel in root.manifest_hashed
+        # An entry point (index.html, the SPA fallback) must show a deploy at once.
+        entry_point = self.config.is_entry_point(rel)
+        hashed = not entry_point and rel in root.manifest_hashed
         try:
             resource = load_resource(
                 url,
@@ -277,7 +282,8 @@ class StaticIndex:
                 encodings,
                 self.config,
                 etag_hint=root.manifest_tags.get(rel),
-                immutable=hashed or self.config.is_immutable(path, url),
+                immutable=not entry_point and (hashed or self.config.is_immutable(path, url)),
+                revalidate=entry_point,
                 memory=None if self.config.autorefresh else self._memory,
             )
         except FileGone:

@@ -181,13 +181,15 @@ def load_resource(
     *,
     etag_hint: tuple[str, int | None] | None = None,
     immutable: bool = False,
+    revalidate: bool = False,
     memory: MemoryBudget | None = None,
 ) -> Resource:
     """Stat a file (and its named siblings) and build its Resource.
 
     ``etag_hint`` is ``(opaque_tag, size or None)`` from a build manifest: used
     as the ETag when the file still has that size, so a fleet built from the same
-    sources agrees on ETags whatever the files' mtimes. Raises FileGone.
+    sources agrees on ETags whatever the files' mtimes. ``revalidate`` sends
+    ``no-cache`` whatever ``max_age`` says (HTML entry points). Raises FileGone.
     """
     st = _stat_regular(path)
     if etag_hint is not None and etag_hint[1] in (None, st.st_size):
@@ -218,23 +220,25 @@ def load_resource(
         media_type_for(path, config.mimetypes, config.charset),
         immutable,
     )
-    _build_headers(resource, config)
+    _build_headers(resource, config, revalidate)
     if memory is not None:
         for variant in resource.variants:
             memory.load(variant)
     return resource
 
 
-def _cache_control(resource: Resource, config: Config) -> str | None:
+def _cache_control(resource: Resource, config: Config, revalidate: bool = False) -> str | None:
     if resource.immutable:
         return IMMUTABLE_CACHE_CONTROL
+    if revalidate:
+        return "no-cache"
     max_age = config.effective_max_age
     return f"public, max-age={max_age}" if max_age else "no-cache"
 
 
-def _build_headers(resource: Resource, config: Config) -> None:
+def _build_headers(resource: Resource, config: Config, revalidate: bool = False) -> None:
     common: list[tuple[str, str]] = [("content-type", resource.content_type)]
-    cache_control = _cache_control(resource, config)
+    cache_control = _cache_control(resource, config, revalidate)
     if cache_control:
         common.append(("cache-control", cache_control))
     common.append(("accept-ranges", "bytes"))

@@ -1,0 +1,1 @@
+import{t as e}from"./index-BvmkIFtm.js";function t(t){let n=document.createElement(`div`);n.className=`chart`,n.textContent=e(`a lazily loaded chunk`),t.append(n)}export{t as renderChart};

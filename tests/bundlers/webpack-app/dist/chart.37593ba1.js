@@ -1,0 +1,1 @@
+"use strict";(Array.isArray(self.webpackChunkstaticserve_webpack_fixture)?self.webpackChunkstaticserve_webpack_fixture:self.webpackChunkstaticserve_webpack_fixture=[]).push([[65],{764(e,t,a){a.d(t,{renderChart:()=>r});var c=a(853);function r(e){const t=document.createElement("div");t.className="chart",t.textContent=(0,c.O)("a lazily loaded chunk"),e.append(t)}}}]);
