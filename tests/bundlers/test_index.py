@@ -34,9 +34,13 @@ def test_every_webpack_hashed_output_is_immutable(webpack_dist: Path) -> None:
     assert _cache_control(index, "/manifest.json") == "public, max-age=60"
 
 
-def test_index_html_is_no_cache_at_slash_and_by_name(vite_dist: Path) -> None:
-    index = _index(vite_dist)
-    assert _cache_control(index, "/") == "no-cache"
+def test_index_html_is_no_cache_at_slash(vite_dist: Path) -> None:
+    assert _cache_control(_index(vite_dist), "/") == "no-cache"
+
+
+def test_index_html_by_name_is_no_cache_without_index_file(vite_dist: Path) -> None:
+    index = StaticIndex(Config(fallback="index.html"))
+    index.add_root(vite_dist, "/")
     assert _cache_control(index, "/index.html") == "no-cache"
 
 
