@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from .files import BodyReader, FileChanged
-from .http import NOT_FOUND, REQUEST_HEADERS
+from .http import REQUEST_HEADERS
 from .plan import FileSlice, Plan
 from .service import REPLAN_ATTEMPTS, StaticFiles
 
@@ -106,9 +106,13 @@ class StaticServe:
                 if attempts >= REPLAN_ATTEMPTS:
                     break
                 plan = files.replan(path, method, headers, query)
+            if self.app is not None and path.startswith(files.miss_prefixes):
+                # A miss under the static prefix: the app answers it, but a
+                # cache must not keep its error any more than ours.
+                return await self.app(scope, receive, _marking_send(send, files.errors.header[0]))
         if self.app is not None:
             return await self.app(scope, receive, send)
-        await _send_plan_bytes(NOT_FOUND, send)
+        await _send_plan_bytes(files.errors.not_found, send)
 
     async def _send_file(self, plan: Plan, scope: Scope, receive: Receive, send: Send) -> bool:
         """Send a file-backed plan; False (nothing sent) if the file changed."""
@@ -154,6 +158,19 @@ class StaticServe:
             watcher.cancel()
             reader.close()
         return True
+
+
+def _marking_send(send: Send, header: tuple[bytes, bytes]) -> Send:
+    """``send`` adding ``header`` (the miss Cache-Control) to an error start without one."""
+
+    async def marked(message: Message) -> None:
+        if message["type"] == "http.response.start" and message.get("status", 200) >= 400:
+            headers = message.get("headers") or ()
+            if not any(name.lower() == b"cache-control" for name, _ in headers):
+                message = {**message, "headers": [*headers, header]}
+        await send(message)
+
+    return marked
 
 
 async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:

@@ -15,6 +15,7 @@ from .pipeline.manifest import COMPRESSED_SUFFIXES, MANIFEST_NAME
 
 SERVE_ROOT_ENV = "STATICSERVE_SERVE_ROOT"
 SERVE_PREFIX_ENV = "STATICSERVE_SERVE_PREFIX"
+SERVE_MISS_ENV = "STATICSERVE_SERVE_MISS_CACHE_CONTROL"
 
 
 class CommandError(Exception):
@@ -105,7 +106,8 @@ def _serve(args: argparse.Namespace) -> int:
         raise CommandError(f"--port {args.port} is not a TCP port; pick one from 1 to 65535")
     _check_port_free(args.host, args.port)
     # Index before the server starts, so a bad root fails here, in one line.
-    app = serve_app(root, args.prefix)
+    miss = args.miss_cache_control or None  # "" sends no header
+    app = serve_app(root, args.prefix, miss)
     url = f"http://{args.host}:{args.port}{app.files.prefixes[0]}"
     summary = describe_root(app.files.index, [root])
     print(f"staticserve: serving {root} ({summary}) at {url}", flush=True)
@@ -121,16 +123,21 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve_app(root: str, prefix: str):  # type: ignore[no-untyped-def]
+def serve_app(  # type: ignore[no-untyped-def]
+    root: str, prefix: str, miss_cache_control: str | None = "no-store"
+):
     """The standalone production app `staticserve serve` runs."""
     from .asgi import StaticServe
 
-    return StaticServe(None, root=root, prefix=prefix, index_file=True)
+    return StaticServe(
+        None, root=root, prefix=prefix, index_file=True, miss_cache_control=miss_cache_control
+    )
 
 
 def granian_app():  # type: ignore[no-untyped-def]
     """Factory granian imports in its worker (it cannot take an app object)."""
-    return serve_app(os.environ[SERVE_ROOT_ENV], os.environ.get(SERVE_PREFIX_ENV, "/"))
+    miss = os.environ.get(SERVE_MISS_ENV, "no-store") or None
+    return serve_app(os.environ[SERVE_ROOT_ENV], os.environ.get(SERVE_PREFIX_ENV, "/"), miss)
 
 
 def _run_granian(root: str, args: argparse.Namespace) -> int:
@@ -142,6 +149,7 @@ def _run_granian(root: str, args: argparse.Namespace) -> int:
         ) from None
     os.environ[SERVE_ROOT_ENV] = root
     os.environ[SERVE_PREFIX_ENV] = args.prefix
+    os.environ[SERVE_MISS_ENV] = args.miss_cache_control
     Granian(
         "staticserve.cli:granian_app",
         address=args.host,
@@ -204,6 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("uvicorn", "granian"),
         default="uvicorn",
         help="ASGI server to run (default uvicorn; both come with the [server] extra)",
+    )
+    serve.add_argument(
+        "--miss-cache-control",
+        default="no-store",
+        metavar="VALUE",
+        help="Cache-Control of 404s and other errors (default no-store, so no cache keeps "
+        "a miss); e.g. 'public, max-age=10'; '' sends none",
     )
     serve.set_defaults(func=_serve)
 

@@ -54,6 +54,7 @@ class Config:
     recheck_interval: float = 1.0
     manifest: bool = True
     fallback: str | None = None
+    miss_cache_control: str | None = "no-store"
     _immutable: ImmutableTest = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -70,6 +71,7 @@ class Config:
             _check_hook("add_headers", self.add_headers, "(headers, path, url)")
         if callable(self.immutable_file_test):
             _check_hook("immutable_file_test", self.immutable_file_test, "(path, url)")
+        _check_header_value("miss_cache_control", self.miss_cache_control)
         object.__setattr__(self, "_immutable", _compile_immutable_test(self.immutable_file_test))
         if self.fallback is not None:
             name = str(self.fallback).strip("/")
@@ -119,6 +121,20 @@ def _check_hook(name: str, hook: object, shape: str) -> None:
             f"staticserve: option {name} = {getattr(hook, '__qualname__', hook)!r} cannot be "
             f"called as {name}{shape} ({exc}); give it exactly the parameters {shape}"
         ) from None
+
+
+# RFC 9110 5.5 field-value: visible ASCII/obs-text, spaces and tabs inside.
+_FIELD_VALUE = re.compile(r"[\x21-\x7e\x80-\xff](?:[\x20-\x7e\x80-\xff\t]*[\x21-\x7e\x80-\xff])?")
+
+
+def _check_header_value(name: str, value: str | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not _FIELD_VALUE.fullmatch(value):
+        raise ConfigError(
+            f"staticserve: option {name}={value!r} is not a valid header value; give a "
+            "Cache-Control value such as 'no-store' or 'public, max-age=10', or None for no header"
+        )
 
 
 def _compile_immutable_test(test: ImmutableTest | str | None) -> ImmutableTest:

@@ -47,11 +47,38 @@ REQUEST_HEADERS = (
 _ALLOW = (b"allow", b"GET, HEAD")
 _EMPTY = (b"content-length", b"0")
 
-NOT_FOUND = Plan(
-    404,
-    ((b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"9")),
-    b"Not Found",
-)
+
+class ErrorPlans:
+    """The error answers under a static prefix, built once per ``miss_cache_control``.
+
+    Every error carries :attr:`header` (``Cache-Control: no-store`` by default)
+    so that a shared cache never stores a miss: during a rolling deploy a 404
+    is often a file another replica already has, and a stored 404 would keep
+    that asset broken after the deploy is over. The 404 and 405 plans are
+    complete here; 412 and 416 (whose headers name the file) add ``header``.
+    """
+
+    __slots__ = ("header", "method_not_allowed", "not_found")
+
+    def __init__(self, cache_control: str | None = "no-store") -> None:
+        #: () or ((b"cache-control", value),): spliced into every error plan.
+        self.header: tuple[tuple[bytes, bytes], ...] = (
+            ((b"cache-control", cache_control.encode("latin-1")),) if cache_control else ()
+        )
+        self.not_found = Plan(
+            404,
+            (
+                (b"content-type", b"text/plain; charset=utf-8"),
+                *self.header,
+                (b"content-length", b"9"),
+            ),
+            b"Not Found",
+        )
+        self.method_not_allowed = Plan(405, (_ALLOW, *self.header, _EMPTY), b"")
+
+
+DEFAULT_ERRORS = ErrorPlans()
+NOT_FOUND = DEFAULT_ERRORS.not_found
 
 
 def respond(
@@ -60,10 +87,15 @@ def respond(
     headers: Mapping[str, str],
     query: str = "",
     max_ranges: int = 32,
+    errors: ErrorPlans = DEFAULT_ERRORS,
 ) -> Plan:
-    """Plan the response to ``method`` on ``entry`` given the request headers."""
+    """Plan the response to ``method`` on ``entry`` given the request headers.
+
+    ``errors`` holds the precomputed error answers for the configured
+    ``miss_cache_control`` (:class:`ErrorPlans`).
+    """
     if method != "GET" and method != "HEAD":
-        return Plan(405, (_ALLOW, _EMPTY), b"")
+        return errors.method_not_allowed
     if entry.__class__ is Redirect:
         return _redirect(entry, query)  # type: ignore[arg-type]
     resource: Resource = entry  # type: ignore[assignment]
@@ -80,13 +112,13 @@ def respond(
         variant = select_variant(resource, headers.get("accept-encoding"))
 
     if len(headers) > (1 if "accept-encoding" in headers else 0):
-        precondition = _evaluate_preconditions(resource, variant, headers)
+        precondition = _evaluate_preconditions(resource, variant, headers, errors)
         if precondition is not None:
             return precondition
         if range_header is not None:
             if_range = headers.get("if-range")
             if if_range is None or _if_range_matches(if_range, resource, variant):
-                ranged = _ranges(variant, range_header, max_ranges)
+                ranged = _ranges(variant, range_header, max_ranges, errors)
                 if ranged is not None:
                     return ranged
     return variant.plan_head if head else variant.plan_get
@@ -192,19 +224,19 @@ def _is_token(value: str) -> bool:
 
 
 def _evaluate_preconditions(
-    resource: Resource, variant: Variant, headers: Mapping[str, str]
+    resource: Resource, variant: Variant, headers: Mapping[str, str], errors: ErrorPlans
 ) -> Plan | None:
     if_match = headers.get("if-match")
     if if_match is not None:
         if not _etag_list_matches(if_match, variant.etag, strong=True):
-            return _precondition_failed(variant)
+            return _precondition_failed(variant, errors)
     else:
         if_unmodified_since = headers.get("if-unmodified-since")
         if if_unmodified_since is not None:
             date = parse_http_date(if_unmodified_since)
             modified = resource.last_modified_epoch
             if date is not None and modified is not None and modified > date:
-                return _precondition_failed(variant)
+                return _precondition_failed(variant, errors)
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None:
         if if_none_match == variant.etag or _etag_list_matches(
@@ -223,8 +255,8 @@ def _evaluate_preconditions(
     return None
 
 
-def _precondition_failed(variant: Variant) -> Plan:
-    return Plan(412, ((b"etag", variant.etag.encode("latin-1")), _EMPTY), b"")
+def _precondition_failed(variant: Variant, errors: ErrorPlans) -> Plan:
+    return Plan(412, ((b"etag", variant.etag.encode("latin-1")), *errors.header, _EMPTY), b"")
 
 
 _ENTITY_TAG = re.compile(r'\s*(W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*(?:,|\Z)')
@@ -364,7 +396,7 @@ def coalesce(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _ranges(variant: Variant, value: str, max_ranges: int) -> Plan | None:
+def _ranges(variant: Variant, value: str, max_ranges: int, errors: ErrorPlans) -> Plan | None:
     size = variant.size
     if size == 0:
         return None
@@ -374,7 +406,7 @@ def _ranges(variant: Variant, value: str, max_ranges: int) -> Plan | None:
     if not ranges:
         return Plan(
             416,
-            ((b"content-range", f"bytes */{size}".encode("latin-1")), _EMPTY),
+            ((b"content-range", f"bytes */{size}".encode("latin-1")), *errors.header, _EMPTY),
             b"",
         )
     ranges = coalesce(ranges)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from time import monotonic
 
 from .config import Config, make_config
-from .http import respond
+from .http import ErrorPlans, respond
 from .index import StaticIndex
 from .plan import Plan
 from .resource import Resource
@@ -40,7 +40,13 @@ class StaticFiles:
         self._recheck = not self.config.autorefresh
         self._recheck_interval = self.config.recheck_interval
         self._entries = self.index._entries
+        self._max_ranges = self.config.max_ranges
+        #: The error answers (404, 405, ...) with the miss_cache_control header.
+        self.errors = ErrorPlans(self.config.miss_cache_control)
         self.prefixes: tuple[str, ...] = ()
+        #: Prefixes under which the wrapped app's own error answers get the miss
+        #: header too (see :meth:`marks_app_errors`).
+        self.miss_prefixes: tuple[str, ...] = ()
         if root is not None:
             self.add_files(root, prefix)
 
@@ -48,6 +54,26 @@ class StaticFiles:
         """Serve the files under ``root`` at URLs starting with ``prefix``."""
         self.index.add_root(root, prefix)
         self.prefixes = self.index.prefixes
+        # "/" shares its URL space with the application's own pages, whose
+        # error answers stay the application's business.
+        if self.errors.header:
+            self.miss_prefixes = tuple(p for p in self.prefixes if p != "/")
+
+    def marks_app_errors(self, path: str) -> bool:
+        """Whether the wrapped app's error answer for ``path`` gets the miss header.
+
+        True for paths under a static prefix other than ``/`` (when
+        ``miss_cache_control`` is set): a miss there is a missing static file,
+        whoever answers it. Only the fall-through path calls this.
+        """
+        return path.startswith(self.miss_prefixes)
+
+    def miss_header_str(self) -> tuple[str, str] | None:
+        """The miss ``Cache-Control`` header as WSGI/Django want it, or None."""
+        if not self.errors.header:
+            return None
+        name, value = self.errors.header[0]
+        return name.decode("latin-1"), value.decode("latin-1")
 
     def plan(
         self, path: str, method: str, headers: Mapping[str, str], query: str = ""
@@ -67,7 +93,7 @@ class StaticFiles:
                     entry = self.index.refresh(path)
                     if entry is None:
                         return None
-        return respond(entry, method, headers, query, self.config.max_ranges)
+        return respond(entry, method, headers, query, self._max_ranges, self.errors)
 
     def replan(
         self, path: str, method: str, headers: Mapping[str, str], query: str = ""
@@ -76,4 +102,4 @@ class StaticFiles:
         entry = self.index.refresh(path)
         if entry is None:
             return None
-        return respond(entry, method, headers, query, self.config.max_ranges)
+        return respond(entry, method, headers, query, self._max_ranges, self.errors)

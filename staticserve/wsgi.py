@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .files import BodyReader
-from .http import NOT_FOUND, REQUEST_HEADERS
+from .http import REQUEST_HEADERS
 from .plan import FileSlice, Plan
 from .service import REPLAN_ATTEMPTS, StaticFiles
 
@@ -45,12 +45,17 @@ class StaticServeWSGI:
     ) -> None:
         self.app = app
         self.files = files if files is not None else StaticFiles(root, prefix, **options)
+        self._set_prefixes()
+
+    def _set_prefixes(self) -> None:
         self._prefixes = tuple(_wsgi_form(p) for p in self.files.prefixes)
+        self._miss_prefixes = tuple(_wsgi_form(p) for p in self.files.miss_prefixes)
+        self._miss_header = self.files.miss_header_str()
 
     def add_files(self, root: str | os.PathLike[str], prefix: str = "/static/") -> None:
         """Serve another directory under another URL prefix."""
         self.files.add_files(root, prefix)
-        self._prefixes = tuple(_wsgi_form(p) for p in self.files.prefixes)
+        self._set_prefixes()
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -83,10 +88,16 @@ class StaticServeWSGI:
                     if attempts >= REPLAN_ATTEMPTS:
                         break
                     plan = files.replan(path, method, headers, query)
+            if self.app is not None and raw_path.startswith(self._miss_prefixes):
+                # A miss under the static prefix: the app answers it, but a
+                # cache must not keep its error any more than ours.
+                marked = _marking_start_response(start_response, self._miss_header)  # type: ignore[arg-type]
+                return self.app(environ, marked)
         if self.app is not None:
             return self.app(environ, start_response)
-        start_response(NOT_FOUND.status_line, NOT_FOUND.str_headers())
-        return [NOT_FOUND.body]  # type: ignore[list-item]
+        not_found = self.files.errors.not_found
+        start_response(not_found.status_line, not_found.str_headers())
+        return [not_found.body]  # type: ignore[list-item]
 
     def _file_response(
         self, plan: Plan, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -102,6 +113,19 @@ class StaticServeWSGI:
             # bounded by our Content-Length.
             return file_wrapper(reader.file, self.files.config.chunk_size)
         return _ChunkIterator(reader)
+
+
+def _marking_start_response(
+    start_response: Callable[..., Any], header: tuple[str, str]
+) -> Callable[..., Any]:
+    """``start_response`` adding ``header`` (the miss Cache-Control) to an error without one."""
+
+    def marked(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if status[:1] in ("4", "5") and not any(k.lower() == "cache-control" for k, _ in headers):
+            headers = [*headers, header]
+        return start_response(status, headers, exc_info)
+
+    return marked
 
 
 class _ChunkIterator:

@@ -536,3 +536,89 @@ def test_after_the_recheck_interval_a_change_is_noticed(static_tree: StaticTree)
     static_tree.write("js/plain.js", b"console.log('changed, and longer');\n")
     time.sleep(0.25)
     assert fetch(app, "/static/js/plain.js").content == b"console.log('changed, and longer');\n"
+
+
+# -- misses are never cached (miss_cache_control) -------------------------------
+
+
+def answering(status: int, headers: list[tuple[bytes, bytes]]) -> Any:
+    """A wrapped ASGI app answering every request with ``status`` and ``headers``."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"from the app"})
+
+    return app
+
+
+def test_standalone_404_under_the_prefix_is_no_store(static_tree: StaticTree) -> None:
+    response = fetch(StaticServe(None, root=static_tree.root), "/static/missing.css")
+    assert response.status_code == 404
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_standalone_404_carries_the_configured_miss_cache_control(
+    static_tree: StaticTree,
+) -> None:
+    app = StaticServe(None, root=static_tree.root, miss_cache_control="public, max-age=10")
+    assert fetch(app, "/static/missing.css").headers["cache-control"] == "public, max-age=10"
+
+
+def test_miss_cache_control_none_sends_no_header_on_a_miss(static_tree: StaticTree) -> None:
+    app = StaticServe(None, root=static_tree.root, miss_cache_control=None)
+    response = fetch(app, "/static/missing.css")
+    assert response.status_code == 404
+    assert "cache-control" not in response.headers
+
+
+def test_405_on_a_static_file_is_no_store(static_tree: StaticTree) -> None:
+    response = fetch(StaticServe(None, root=static_tree.root), "/static/css/site.css", "POST")
+    assert response.status_code == 405
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_wrapped_app_404_under_the_prefix_gets_no_store(static_tree: StaticTree) -> None:
+    app = StaticServe(answering(404, [(b"content-type", b"text/html")]), root=static_tree.root)
+    response = fetch(app, "/static/missing.css")
+    assert response.status_code == 404
+    assert response.text == "from the app"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["content-type"] == "text/html"
+
+
+def test_wrapped_app_5xx_under_the_prefix_gets_no_store(static_tree: StaticTree) -> None:
+    app = StaticServe(answering(502, []), root=static_tree.root)
+    assert fetch(app, "/static/missing.css").headers["cache-control"] == "no-store"
+
+
+def test_wrapped_app_own_cache_control_on_a_miss_is_kept(static_tree: StaticTree) -> None:
+    inner = answering(404, [(b"Cache-Control", b"public, max-age=5")])
+    response = fetch(StaticServe(inner, root=static_tree.root), "/static/missing.css")
+    assert response.headers.get_list("cache-control") == ["public, max-age=5"]
+
+
+def test_wrapped_app_success_under_the_prefix_is_untouched(static_tree: StaticTree) -> None:
+    response = fetch(StaticServe(answering(200, []), root=static_tree.root), "/static/dynamic")
+    assert response.status_code == 200
+    assert "cache-control" not in response.headers
+
+
+def test_wrapped_app_error_outside_the_prefix_is_untouched(static_tree: StaticTree) -> None:
+    response = fetch(StaticServe(answering(404, []), root=static_tree.root), "/missing-page")
+    assert response.status_code == 404
+    assert "cache-control" not in response.headers
+
+
+def test_wrapped_app_error_under_a_root_prefix_is_the_apps_own(static_tree: StaticTree) -> None:
+    # "/" is shared with the application's pages: their 404s stay as the app sends them.
+    app = StaticServe(answering(404, []), root=static_tree.root, prefix="/")
+    response = fetch(app, "/missing-page")
+    assert response.status_code == 404
+    assert "cache-control" not in response.headers
+
+
+def test_wrapped_app_miss_with_miss_cache_control_none_is_untouched(
+    static_tree: StaticTree,
+) -> None:
+    app = StaticServe(answering(404, []), root=static_tree.root, miss_cache_control=None)
+    assert "cache-control" not in fetch(app, "/static/missing.css").headers

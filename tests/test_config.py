@@ -51,3 +51,20 @@ def test_hook_of_the_wrong_shape_is_a_startup_error_naming_the_shape(
 
 def test_hooks_with_defaults_or_varargs_are_accepted() -> None:
     Config(add_headers=lambda *args: None, immutable_file_test=lambda path, url, extra=1: False)
+
+
+def test_miss_cache_control_defaults_to_no_store() -> None:
+    assert Config().miss_cache_control == "no-store"
+
+
+def test_miss_cache_control_accepts_a_value_or_none() -> None:
+    assert Config(miss_cache_control="public, max-age=10").miss_cache_control == (
+        "public, max-age=10"
+    )
+    assert Config(miss_cache_control=None).miss_cache_control is None
+
+
+@pytest.mark.parametrize("value", ["", " no-store", "no-store\r\nX-Evil: 1", "max-age=\u20ac", 10])
+def test_miss_cache_control_that_is_no_header_value_is_rejected(value: object) -> None:
+    with pytest.raises(ConfigError, match="miss_cache_control"):
+        Config(miss_cache_control=value)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from staticserve.config import Config
 from staticserve.http import (
+    ErrorPlans,
     coalesce,
     parse_accept_encoding,
     parse_etag_list,
@@ -629,3 +630,56 @@ def _shared_resource() -> Resource:
 
 
 _SHARED_RESOURCE = _shared_resource()
+
+
+# -- error answers are never cached (miss_cache_control) -------------------------
+
+
+def test_error_plans_carry_no_store_by_default() -> None:
+    errors = ErrorPlans()
+    assert errors.not_found.status == 404
+    assert header(errors.not_found, "cache-control") == "no-store"
+    assert header(errors.not_found, "content-length") == "9"
+    assert header(errors.method_not_allowed, "cache-control") == "no-store"
+
+
+def test_error_plans_without_cache_control_send_no_header() -> None:
+    errors = ErrorPlans(None)
+    assert header(errors.not_found, "cache-control") is None
+    assert header(errors.method_not_allowed, "cache-control") is None
+
+
+def test_405_carries_the_configured_miss_cache_control(resource: Resource) -> None:
+    plan = respond(resource, "POST", {}, errors=ErrorPlans("public, max-age=10"))
+    assert plan.status == 405
+    assert header(plan, "cache-control") == "public, max-age=10"
+
+
+def test_405_is_one_prebuilt_plan_not_built_per_request(resource: Resource) -> None:
+    errors = ErrorPlans()
+    assert respond(resource, "POST", {}, errors=errors) is errors.method_not_allowed
+
+
+def test_412_carries_the_miss_cache_control(resource: Resource) -> None:
+    plan = respond(resource, "GET", {"if-match": '"other"'}, errors=ErrorPlans())
+    assert plan.status == 412
+    assert header(plan, "cache-control") == "no-store"
+    assert header(plan, "etag") == etag(resource)
+
+
+def test_416_carries_the_miss_cache_control(resource: Resource) -> None:
+    plan = respond(resource, "GET", {"range": f"bytes={len(CONTENT)}-"}, errors=ErrorPlans())
+    assert plan.status == 416
+    assert header(plan, "cache-control") == "no-store"
+    assert content_range(plan) == f"bytes */{len(CONTENT)}"
+
+
+def test_416_without_miss_cache_control_sends_none(resource: Resource) -> None:
+    plan = respond(resource, "GET", {"range": f"bytes={len(CONTENT)}-"}, errors=ErrorPlans(None))
+    assert header(plan, "cache-control") is None
+
+
+def test_success_keeps_the_file_cache_control(resource: Resource) -> None:
+    plan = respond(resource, "GET", {}, errors=ErrorPlans("no-store"))
+    assert plan.status == 200
+    assert header(plan, "cache-control") == "public, max-age=60"

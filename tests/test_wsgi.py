@@ -287,3 +287,82 @@ def test_autorefresh_serves_a_file_created_after_start(static_tree: StaticTree) 
     assert fetch(app, "/static/new.css").status_code == 404
     static_tree.write("new.css", b"body{}")
     assert fetch(app, "/static/new.css").content == b"body{}"
+
+
+# -- misses are never cached (miss_cache_control) -------------------------------
+
+
+def answering(status: str, headers: list[tuple[str, str]]) -> Any:
+    """A wrapped WSGI app answering every request with ``status`` and ``headers``."""
+
+    def app(env: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response(status, list(headers))
+        return [b"from the app"]
+
+    return app
+
+
+def test_standalone_404_under_the_prefix_is_no_store(static_tree: StaticTree) -> None:
+    response = fetch(StaticServeWSGI(None, root=static_tree.root), "/static/missing.css")
+    assert response.status_code == 404
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_standalone_404_carries_the_configured_miss_cache_control(
+    static_tree: StaticTree,
+) -> None:
+    app = StaticServeWSGI(None, root=static_tree.root, miss_cache_control="public, max-age=10")
+    assert fetch(app, "/static/missing.css").headers["cache-control"] == "public, max-age=10"
+
+
+def test_miss_cache_control_none_sends_no_header_on_a_miss(static_tree: StaticTree) -> None:
+    app = StaticServeWSGI(None, root=static_tree.root, miss_cache_control=None)
+    assert "cache-control" not in fetch(app, "/static/missing.css").headers
+
+
+def test_405_on_a_static_file_is_no_store(static_tree: StaticTree) -> None:
+    app = StaticServeWSGI(None, root=static_tree.root)
+    response = fetch(app, "/static/css/site.css", "DELETE")
+    assert response.status_code == 405
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_wrapped_app_404_under_the_prefix_gets_no_store(static_tree: StaticTree) -> None:
+    inner = answering("404 Not Found", [("Content-Type", "text/html")])
+    response = fetch(StaticServeWSGI(inner, root=static_tree.root), "/static/missing.css")
+    assert response.status_code == 404
+    assert response.text == "from the app"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_wrapped_app_own_cache_control_on_a_miss_is_kept(static_tree: StaticTree) -> None:
+    inner = answering("404 Not Found", [("cache-control", "public, max-age=5")])
+    response = fetch(StaticServeWSGI(inner, root=static_tree.root), "/static/missing.css")
+    assert response.headers.get_list("cache-control") == ["public, max-age=5"]
+
+
+def test_wrapped_app_success_under_the_prefix_is_untouched(static_tree: StaticTree) -> None:
+    inner = answering("200 OK", [])
+    response = fetch(StaticServeWSGI(inner, root=static_tree.root), "/static/dynamic")
+    assert "cache-control" not in response.headers
+
+
+def test_wrapped_app_error_outside_the_prefix_is_untouched(static_tree: StaticTree) -> None:
+    inner = answering("404 Not Found", [])
+    response = fetch(StaticServeWSGI(inner, root=static_tree.root), "/missing-page")
+    assert "cache-control" not in response.headers
+
+
+def test_wrapped_app_miss_under_a_non_utf8_static_path_gets_no_store(
+    static_tree: StaticTree,
+) -> None:
+    inner = answering("404 Not Found", [])
+    response, _ = call(StaticServeWSGI(inner, root=static_tree.root), environ("/static/\xff.css"))
+    assert response.status.startswith("404")
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_wrapped_app_error_under_a_root_prefix_is_the_apps_own(static_tree: StaticTree) -> None:
+    inner = answering("404 Not Found", [])
+    app = StaticServeWSGI(inner, root=static_tree.root, prefix="/")
+    assert "cache-control" not in fetch(app, "/missing-page").headers

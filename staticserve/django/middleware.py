@@ -166,6 +166,7 @@ class StaticServeMiddleware:
             markcoroutinefunction(self)
         self.files = build_static_files()
         self.chunk_size = self.files.config.chunk_size
+        self.miss_header = self.files.miss_header_str()
 
     def __call__(self, request: HttpRequest) -> Any:
         response = self.serve(request)
@@ -173,7 +174,16 @@ class StaticServeMiddleware:
             if self.is_async:
                 return _ready(response)
             return response
+        if self.miss_header is not None and request.path_info.startswith(self.files.miss_prefixes):
+            # A miss under the static prefix: Django answers it, but a cache
+            # must not keep its error (a 404 page) any more than ours.
+            if self.is_async:
+                return self._amark_miss(request)
+            return _mark_miss(self.get_response(request), self.miss_header)
         return self.get_response(request)
+
+    async def _amark_miss(self, request: HttpRequest) -> HttpResponseBase:
+        return _mark_miss(await self.get_response(request), self.miss_header)  # type: ignore[arg-type]
 
     def serve(self, request: HttpRequest) -> HttpResponseBase | None:
         """The static response for ``request``, or None to hand it to Django."""
@@ -200,6 +210,13 @@ class StaticServeMiddleware:
                 break
             plan = files.replan(path, method, headers, query)
         return None
+
+
+def _mark_miss(response: HttpResponseBase, header: tuple[str, str]) -> HttpResponseBase:
+    """Add the miss Cache-Control to an error response that sets none."""
+    if response.status_code >= 400 and not response.has_header("Cache-Control"):
+        response[header[0]] = header[1]
+    return response
 
 
 async def _ready(response: HttpResponseBase) -> HttpResponseBase:

@@ -25,6 +25,7 @@ _MISSING = object()
 #: Setting name (without the STATICSERVE_ prefix) → default, or a callable of DEBUG.
 DEFAULTS: dict[str, Any] = {
     "MAX_AGE": None,  # None: 60 s in production, no-cache with AUTOREFRESH
+    "MISS_CACHE_CONTROL": "no-store",  # Cache-Control of errors under STATIC_URL
     "INDEX_FILE": False,
     "ALLOW_ALL_ORIGINS": True,
     "ADD_HEADERS_FUNCTION": None,
@@ -129,6 +130,7 @@ def core_options() -> dict[str, Any]:
         )
     options: dict[str, Any] = {
         "max_age": setting("MAX_AGE"),
+        "miss_cache_control": setting("MISS_CACHE_CONTROL"),
         "index_file": setting("INDEX_FILE"),
         "allow_all_origins": bool(setting("ALLOW_ALL_ORIGINS")),
         "add_headers": _callable("ADD_HEADERS_FUNCTION", setting("ADD_HEADERS_FUNCTION")),

@@ -131,3 +131,33 @@ def test_serve_port_out_of_range_is_a_one_line_error(tree: StaticTree, port: str
     result = run_cli("serve", str(tree.root), "--port", port)
     assert_one_line_error(result)
     assert f"--port {port}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((), "no-store"),
+        (("--miss-cache-control", "public, max-age=10"), "public, max-age=10"),
+        (("--miss-cache-control", ""), None),
+    ],
+)
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_serve_sends_the_miss_cache_control_on_a_404(
+    tree: StaticTree, server: str, args: tuple[str, ...], expected: str | None
+) -> None:
+    port = free_port()
+    command = (str(tree.root), "--port", str(port), "--server", server, *args)
+    with serving(*command) as (_, proc):
+        wait_until_listening(port, proc)
+        response = httpx.get(f"http://127.0.0.1:{port}/missing.txt", timeout=10)
+        assert response.status_code == 404
+        assert response.headers.get("cache-control") == expected
+        hit = httpx.get(f"http://127.0.0.1:{port}/css/site.css", timeout=10)
+        assert hit.headers["cache-control"] == "public, max-age=60"
+
+
+def test_serve_refuses_a_miss_cache_control_that_is_no_header_value(tree: StaticTree) -> None:
+    result = run_cli("serve", str(tree.root), "--port", str(free_port()),
+                     "--miss-cache-control", "no-store\r\nX: y")  # fmt: skip
+    assert_one_line_error(result)
+    assert "miss_cache_control" in result.stderr
