@@ -1,0 +1,466 @@
+"""Every documented command works as written.
+
+Collects each fenced ``sh``/``bash``/``shell``/``console`` and ``python`` block of
+README.md and docs/*.md and runs it the way a reader would, from a plain
+application directory outside this checkout (a fresh copy per block):
+
+* ``examples/app/`` (the framework recipes and a small Django project,
+  ``manage.py`` + ``mysite/``),
+* ``assets/`` and ``examples/src/``: the bundled example site,
+* ``node_modules/htmx.org/dist/htmx.min.js``: a vendored file, as a bundler leaves it,
+* ``static/``: ``assets/`` already built (``staticserve build assets --out static``).
+
+Shell blocks run in bash with this venv's ``bin`` first on ``PATH`` (so ``python``,
+``staticserve``, ``gunicorn``... are the installed ones; PYTHONPATH is unset).
+A command that starts a server (``staticserve serve``, gunicorn, uvicorn,
+granian, ``manage.py runserver``, ``flask run``...) is started in the
+background on a free port (its port option is rewritten), probed with a GET
+and stopped. A ``pip install`` line is checked, not run: it must install this
+project under its distribution name (or a checkout) with extras that exist,
+and every other package it names must be installed here. In ``console``
+blocks only ``$ `` lines are commands; the rest is sample output.
+
+Python blocks: a Django settings fragment (it assigns ``INSTALLED_APPS``,
+``MIDDLEWARE``, ``STORAGES``, ``STATIC_*`` or ``STATICSERVE_*``) is appended to
+``mysite/settings.py`` and checked with ``python manage.py check``; any other
+block is executed as a script in the app directory (with Django set up when it
+mentions django).
+
+Markers, on the line(s) directly above a fence:
+
+* ``<!-- docs-test: skip: REASON -->``: not run (a reason is required);
+* ``<!-- docs-test: file: PATH -->``: the block must equal the repository file
+  PATH byte for byte (the file is the code a test runs, e.g. a recipe);
+* ``<!-- docs-test: probe: URLPATH [STATUS] -->``: what to GET from the servers
+  the block starts (default ``/``, any status below 500).
+
+A block the harness cannot run (docker, apt-get, the test suite itself, a
+command that never ends) fails the test unless it is marked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.support.servers import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+HELPER = Path(__file__).resolve().with_name("docs_helper.py")
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+LANGS = {
+    "sh": "shell",
+    "bash": "shell",
+    "shell": "shell",
+    "console": "console",
+    "python": "python",
+    "py": "python",
+}
+MARKER = re.compile(r"^\s*<!--\s*docs-test:\s*([a-z-]+)\s*(?::\s*(.*?))?\s*-->\s*$")
+MARKER_KINDS = {"skip", "file", "probe"}
+FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^\s`]*)")
+BLOCK_TIMEOUT = 180
+
+# Commands that start a server (never end by themselves).
+SERVERS = {"gunicorn", "uvicorn", "granian", "flask", "litestar", "fastapi", "django-admin"}
+# Commands a docs test cannot run here: the block needs a skip marker.
+CANNOT_RUN = {
+    "sudo": "needs root on the reader's machine",
+    "apt-get": "installs system packages",
+    "apt": "installs system packages",
+    "brew": "installs system packages",
+    "docker": "needs a Docker daemon",
+    "podman": "needs a container runtime",
+    "pytest": "is this test suite itself",
+    "git": "needs the network or the reader's repository",
+}
+SETTINGS_FRAGMENT = re.compile(
+    r"^(INSTALLED_APPS|MIDDLEWARE|STORAGES|STATIC_URL|STATIC_ROOT|STATICFILES_\w+|"
+    r"STATICSERVE_\w+)\s*(=|\+=|\.)",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class Block:
+    doc: Path
+    line: int  # 1-based line of the opening fence
+    lang: str
+    text: str
+    markers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return f"{self.doc.relative_to(REPO)}:{self.line}"
+
+
+def parse_blocks(doc: Path) -> list[Block]:
+    """Every fenced block of ``doc`` with the markers directly above it."""
+    lines = doc.read_text(encoding="utf-8").splitlines()
+    blocks = []
+    i = 0
+    while i < len(lines):
+        match = FENCE.match(lines[i])
+        if not match:
+            i += 1
+            continue
+        indent, fence, lang = match.groups()
+        body = []
+        j = i + 1
+        while j < len(lines) and not (
+            lines[j].strip().startswith(fence) and lines[j].strip().strip(fence[0]) == ""
+        ):
+            line = lines[j]
+            body.append(line[len(indent) :] if line.startswith(indent) else line.lstrip())
+            j += 1
+        markers: dict[str, str] = {}
+        k = i - 1
+        while k >= 0 and (m := MARKER.match(lines[k])):
+            markers.setdefault(m.group(1), m.group(2) or "")
+            k -= 1
+        blocks.append(Block(doc, i + 1, lang.lower(), "\n".join(body) + "\n", markers))
+        i = j + 1
+    return blocks
+
+
+def runnable_blocks() -> list[Block]:
+    """The blocks to run, and (in any language) those that must equal a file."""
+    return [b for doc in DOCS for b in parse_blocks(doc) if b.lang in LANGS or "file" in b.markers]
+
+
+BLOCKS = runnable_blocks()
+
+
+# -- the application directory every block runs in ---------------------------
+
+
+@pytest.fixture(scope="session")
+def app_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("docs-app-template") / "app"
+    if (REPO / "examples" / "app").is_dir():
+        shutil.copytree(REPO / "examples" / "app", base, ignore=_ignore_caches)
+    base.mkdir(exist_ok=True)
+    shutil.copytree(REPO / "examples" / "src", base / "assets")
+    shutil.copytree(REPO / "examples" / "src", base / "examples" / "src")
+    vendor = base / "node_modules" / "htmx.org" / "dist"
+    vendor.mkdir(parents=True)
+    (vendor / "htmx.min.js").write_text("/* a vendored library */\nvar htmx = {};\n")
+    built = _run(["staticserve", "build", "-q", "assets", "--out", "static"], base)
+    assert built.returncode == 0, built.stdout
+    return base
+
+
+def _ignore_caches(directory: str, names: list[str]) -> set[str]:
+    return {n for n in names if n in ("__pycache__", "static", "staticfiles") or n.endswith(".pyc")}
+
+
+def _env() -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE", "PYTEST_CURRENT_TEST")
+    }
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["DOCS_PY"] = sys.executable
+    env["DOCS_HELPER"] = str(HELPER)
+    return env
+
+
+def _run(
+    cmd: list[str], cwd: Path, timeout: float = BLOCK_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cmd,
+        cwd=cwd,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+# -- shell blocks -------------------------------------------------------------
+
+
+class CannotRun(Exception):
+    """The block has a command this harness cannot run: it needs a skip marker."""
+
+
+def shell_commands(block: Block) -> list[str]:
+    """The commands of a block, continuation lines joined; console output dropped."""
+    commands: list[str] = []
+    pending: str | None = None
+    for raw in block.text.splitlines():
+        line = raw.rstrip()
+        if pending is None:
+            if block.lang == "console":
+                if not line.startswith("$ "):
+                    continue
+                line = line[2:]
+            if not line.strip():
+                continue
+            pending = ""
+        pending += line[:-1] + " " if line.endswith("\\") else line
+        if not line.endswith("\\"):
+            commands.append(pending)
+            pending = None
+    if pending:
+        commands.append(pending)
+    return commands
+
+
+def _strip_comment(command: str) -> str:
+    quote = None
+    for i, ch in enumerate(command):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or command[i - 1].isspace()):
+            return command[:i].rstrip()
+    return command
+
+
+def _split_segments(command: str) -> list[str]:
+    """Split on unquoted ``&&``, ``||``, ``;`` and ``|``, keeping the separators."""
+    parts: list[str] = []
+    quote = None
+    start = i = 0
+    while i < len(command):
+        ch = command[i]
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif command.startswith(("&&", "||"), i):
+            parts += [command[start:i], command[i : i + 2]]
+            i += 2
+            start = i
+            continue
+        elif ch in ";|":
+            parts += [command[start:i], ch]
+            start = i + 1
+        i += 1
+    parts.append(command[start:])
+    return parts
+
+
+def _program(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """(leading VAR=value tokens, the command) of a simple command."""
+    env = []
+    while tokens and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", tokens[0]):
+        env.append(tokens[0])
+        tokens = tokens[1:]
+    return env, tokens
+
+
+def _is_python(word: str) -> bool:
+    return re.fullmatch(r"python(3(\.\d+)?)?", word) is not None
+
+
+def _drop_options(text: str, *names: str) -> str:
+    """``text`` without the options ``names`` and their values (``--port 8000``, ``-b x``)."""
+    for name in names:
+        text = re.sub(rf"(?<=\s){re.escape(name)}(=|\s+)?\S+", "", text)
+    return text
+
+
+def server_command(segment: str, tokens: list[str], port: int) -> str | None:
+    """``segment`` (shell text) with its port set to ``port``, or None if not a server.
+
+    The text is kept as written (quotes, ``$VARS``); only the port option is replaced.
+    """
+    words = (
+        tokens[2:] if len(tokens) > 2 and _is_python(tokens[0]) and tokens[1] == "-m" else tokens
+    )
+    if not words:
+        return None
+    head, rest = words[0], words[1:]
+    text = " " + segment.strip()
+    if head == "staticserve" and rest[:1] == ["serve"]:
+        return f"{_drop_options(text, '--port')} --port {port}"
+    if head == "gunicorn":
+        return f"{_drop_options(text, '--bind', '-b')} --bind 127.0.0.1:{port}"
+    if head in ("uvicorn", "granian") or (
+        head in ("flask", "litestar", "fastapi") and rest[:1] in (["run"], ["dev"])
+    ):
+        return f"{_drop_options(text, '--port')} --port {port}"
+    if head == "http.server":
+        return re.sub(r"\s\d+(?=\s|$)", "", text) + f" {port}"
+    manage = (_is_python(tokens[0]) and tokens[1:2] == ["manage.py"]) or head == "django-admin"
+    if manage and "runserver" in tokens:
+        text = re.sub(r"(runserver)(\s+[^\s-]\S*)?", r"\1", text)
+        return text.replace("runserver", f"runserver 127.0.0.1:{port} --noreload", 1)
+    return None
+
+
+def shell_script(block: Block) -> str:
+    """The bash script that runs ``block`` (raises CannotRun)."""
+    probe = block.markers.get("probe", "/").split()
+    path, status = probe[0], probe[1] if len(probe) > 1 else "any"
+    out = ["set -e -o pipefail"]
+    for command in shell_commands(block):
+        pieces = []
+        for part in _split_segments(_strip_comment(command)):
+            if part in ("&&", "||", ";", "|"):
+                pieces.append(part)
+                continue
+            pieces.append(_rewrite(part, path, status))
+        out.append(" ".join(pieces))
+    return "\n".join(out) + "\n"
+
+
+def _rewrite(segment: str, path: str, status: str) -> str:
+    try:
+        tokens = shlex.split(segment)
+    except ValueError as exc:
+        raise CannotRun(f"cannot parse {segment!r}: {exc}") from None
+    env, words = _program(tokens)
+    if not words:
+        return segment
+    head = words[0]
+    if head in ("pip", "pip3") or (_is_python(head) and words[1:3] == ["-m", "pip"]):
+        args = words[1:] if head.startswith("pip") else words[3:]
+        return " ".join(['"$DOCS_PY" "$DOCS_HELPER" pip', *map(shlex.quote, args)])
+    if head in CANNOT_RUN or (_is_python(head) and words[1:3] == ["-m", "pytest"]):
+        name = head if head in CANNOT_RUN else "pytest"
+        raise CannotRun(f"`{segment.strip()}`: {CANNOT_RUN[name]}")
+    port = free_port()
+    server = server_command(segment, words, port)
+    if server is not None:
+        if env:  # VAR=value before the command: the helper runs it through env(1)
+            server = " env " + server.strip()
+        return f'"$DOCS_PY" "$DOCS_HELPER" serve {port} {shlex.quote(path)} {status} --{server}'
+    return segment
+
+
+# -- python blocks ------------------------------------------------------------
+
+
+def run_python(block: Block, app: Path) -> subprocess.CompletedProcess[str]:
+    if SETTINGS_FRAGMENT.search(block.text):
+        settings = app / "mysite" / "settings.py"
+        if not settings.is_file():
+            pytest.fail(
+                f"{block.where}: a settings fragment, but the app has no mysite/settings.py"
+            )
+        settings.write_text(
+            settings.read_text() + "\n\n# ---- the docs block ----\n" + block.text,
+            encoding="utf-8",
+        )
+        return _run([sys.executable, "manage.py", "check", "--fail-level", "ERROR"], app)
+    prelude = ""
+    if "django" in block.text:
+        prelude = (
+            "import os, django\n"
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')\n"
+            "django.setup()\n"
+        )
+    script = app / "docs_block.py"
+    script.write_text(prelude + block.text, encoding="utf-8")
+    return _run([sys.executable, str(script)], app)
+
+
+# -- the tests ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=[b.where for b in BLOCKS])
+def test_documented_block_runs_as_written(block: Block, app_template: Path, tmp_path: Path) -> None:
+    if "skip" in block.markers:
+        pytest.skip(f"marked: {block.markers['skip']}")
+    if "file" in block.markers:
+        source = REPO / block.markers["file"]
+        assert block.text == source.read_text(encoding="utf-8"), (
+            f"{block.where}: the block is not the same as {block.markers['file']}; copy the file "
+            "into the doc (the file is what the tests run)"
+        )
+        return
+    app = tmp_path / "app"
+    shutil.copytree(app_template, app, symlinks=True)
+    if LANGS[block.lang] == "python":
+        done = run_python(block, app)
+        what = block.text
+    else:
+        try:
+            what = shell_script(block)
+        except CannotRun as exc:
+            cannot = str(exc)
+        else:
+            cannot = ""
+        if cannot:
+            pytest.fail(
+                f"{block.where}: {cannot}; run it differently, or put "
+                "<!-- docs-test: skip: REASON --> directly above the fence"
+            )
+        (app / "docs_block.sh").write_text(what, encoding="utf-8")
+        try:
+            done = _run(["bash", "docs_block.sh"], app)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{block.where}: did not finish within {BLOCK_TIMEOUT}s:\n{what}")
+    assert done.returncode == 0, (
+        f"{block.where} failed (exit {done.returncode}) in {app}\n--- ran:\n{what}\n--- output:\n"
+        f"{done.stdout}"
+    )
+
+
+def test_every_marker_is_well_formed_and_sits_on_a_fence() -> None:
+    problems = []
+    for doc in DOCS:
+        lines = doc.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines, 1):
+            if "docs-test" not in line:
+                continue
+            where = f"{doc.relative_to(REPO)}:{number}"
+            match = MARKER.match(line)
+            if match is None or match.group(1) not in MARKER_KINDS:
+                problems.append(f"{where}: not a marker of kind {sorted(MARKER_KINDS)}: {line}")
+                continue
+            kind, value = match.groups()
+            if kind in ("skip", "file", "probe") and not value:
+                problems.append(f"{where}: `{kind}` needs a value (a reason, a path)")
+            if kind == "file" and value and not (REPO / value).is_file():
+                problems.append(f"{where}: no such file {value}")
+            k = number
+            while k < len(lines) and MARKER.match(lines[k]):
+                k += 1
+            if k >= len(lines) or not FENCE.match(lines[k]):
+                problems.append(f"{where}: a marker must be directly above a fence")
+    assert problems == []
+
+
+def test_the_harness_finds_the_readme_blocks() -> None:
+    # A parser that silently finds nothing would make every other test pass.
+    readme = [b for b in BLOCKS if b.doc.name == "README.md"]
+    assert len(readme) >= 3 and any(LANGS[b.lang] == "python" for b in readme)
+
+
+@pytest.mark.parametrize(
+    ("segment", "error"),
+    [
+        ("docker build -t app .", "Docker daemon"),
+        ("sudo apt-get install nginx", "root"),
+        ("python -m pytest", "test suite"),
+    ],
+)
+def test_an_unmarked_block_the_harness_cannot_run_fails(segment: str, error: str) -> None:
+    block = Block(REPO / "README.md", 1, "sh", segment + "\n")
+    with pytest.raises(CannotRun, match=error):
+        shell_script(block)
+
+
+def test_a_server_command_is_started_on_a_free_port_and_probed() -> None:
+    block = Block(REPO / "README.md", 1, "sh", "staticserve serve static --port 8000\n", {})
+    script = shell_script(block)
+    assert '"$DOCS_HELPER" serve' in script and "--port 8000" not in script
