@@ -137,8 +137,13 @@ def write_release(src: Path, release: int) -> None:
 
 
 def build(src: Path, out: Path) -> None:
-    """``staticserve build SRC --out OUT`` as a deploy script runs it."""
-    command = [sys.executable, "-m", "staticserve", "build", str(src), "--out", str(out)]
+    """``staticserve build SRC --out OUT --keep 3`` as a deploy script runs it.
+
+    Over a root holding an earlier build, the earlier release's hashed files
+    stay (docs/build.md "Releases"): the old page's assets on a new replica.
+    """
+    command = [sys.executable, "-m", "staticserve", "build", str(src), "--out", str(out),
+               "--keep", "3"]  # fmt: skip
     proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -469,6 +474,8 @@ def rolling_deploy(base: Path, miss_cache_control: str | None) -> Outcome:
             replica.stop()
     for replica in replicas.values():
         assert "Traceback" not in replica.log(), replica.log()
+        manifest = json.loads((replica.root / "staticfiles.json").read_text())
+        assert len(manifest["releases"]) == 2, manifest["releases"]  # both releases kept
     return Outcome(
         browser.requests,
         browser.failures,
