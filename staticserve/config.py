@@ -34,7 +34,11 @@ class Config:
     is how long an answer may rest on a file's last stat: after it, the next
     request re-stats the file (like nginx's ``open_file_cache_valid``), so an
     edited or deleted file is noticed within that time without a stat on every
-    request; 0 re-stats on every request.
+    request; 0 re-stats on every request. ``cached_files_max`` is how many
+    files' prebuilt answers a worker keeps (like nginx's ``open_file_cache
+    max``); the least recently used is dropped and rebuilt, with one stat, when
+    asked for again. ``memory_budget`` bounds the bytes of small files (at most
+    ``memory_file_max`` each) held in memory, least recently used dropped first.
     """
 
     max_age: int | None = None
@@ -46,6 +50,7 @@ class Config:
     charset: str = "utf-8"
     memory_file_max: int = 256 * 1024
     memory_budget: int = 64 * 1024 * 1024
+    cached_files_max: int | None = 20_000
     chunk_size: int = 1024 * 1024
     max_ranges: int = 32
     include_dotfiles: bool = False
@@ -61,6 +66,10 @@ class Config:
         for name in ("memory_file_max", "memory_budget", "max_ranges"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"staticserve: option {name} must be >= 0")
+        if self.cached_files_max is not None and self.cached_files_max < 1:
+            raise ConfigError(
+                "staticserve: option cached_files_max must be >= 1, or None for no limit"
+            )
         if self.chunk_size <= 0:
             raise ConfigError("staticserve: option chunk_size must be > 0")
         if self.recheck_interval < 0:

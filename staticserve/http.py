@@ -121,7 +121,9 @@ def respond(
                 ranged = _ranges(variant, range_header, max_ranges, errors)
                 if ranged is not None:
                     return ranged
-    return variant.plan_head if head else variant.plan_get
+    if head:
+        return variant.plan_head or variant.head_plan()
+    return variant.plan_get
 
 
 # -- negotiation (RFC 9110 12.5.3) ------------------------------------------
@@ -182,18 +184,19 @@ def select_variant(resource: Resource, accept_encoding: str | None) -> Variant:
     """The smallest variant the client accepts (identity if none other)."""
     if not resource.encoded or accept_encoding is None:
         return resource.identity
-    # Clients send a handful of distinct values: remember each one's answer.
-    chosen = resource.negotiated.get(accept_encoding)
-    if chosen is None:
-        chosen = _negotiate(resource, accept_encoding)
+    # Clients send a handful of distinct values: remember each one's answer
+    # (as an index into ``variants``, in a table shared by same-shaped resources).
+    position = resource.negotiated.get(accept_encoding)
+    if position is None:
+        position = resource.variants.index(_negotiate(resource, accept_encoding))
         if len(accept_encoding) <= _NEGOTIATED_KEY_MAX:  # never retain hostile giants
             if len(resource.negotiated) >= _NEGOTIATED_MAX:
                 resource.negotiated.clear()
-            resource.negotiated[accept_encoding] = chosen
-    return chosen
+            resource.negotiated[accept_encoding] = position
+    return resource.variants[position]
 
 
-_NEGOTIATED_MAX = 16
+_NEGOTIATED_MAX = 64
 _NEGOTIATED_KEY_MAX = 256
 
 
@@ -242,16 +245,17 @@ def _evaluate_preconditions(
         if if_none_match == variant.etag or _etag_list_matches(
             if_none_match, variant.etag, strong=False
         ):
-            return variant.plan_not_modified  # only GET and HEAD reach here
+            # (Only GET and HEAD reach here.)
+            return variant.plan_not_modified or variant.not_modified_plan()
         return None
     if_modified_since = headers.get("if-modified-since")
     if if_modified_since is not None and resource.last_modified is not None:
         # (No Last-Modified: the date is ignored, RFC 9110 13.1.3.)
         if if_modified_since == resource.last_modified:
-            return variant.plan_not_modified
+            return variant.plan_not_modified or variant.not_modified_plan()
         date = parse_http_date(if_modified_since)
         if date is not None and resource.last_modified_epoch <= date:  # type: ignore[operator]
-            return variant.plan_not_modified
+            return variant.plan_not_modified or variant.not_modified_plan()
     return None
 
 

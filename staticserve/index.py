@@ -19,6 +19,7 @@ import os
 import re
 import stat as stat_module
 import threading
+from collections import OrderedDict
 
 from .config import Config, ConfigError
 from .manifests import bundler_hashed_names
@@ -51,7 +52,14 @@ def normalize_prefix(prefix: str) -> str:
 
 
 class _Root:
-    __slots__ = ("manifest_hashed", "manifest_tags", "path", "prefix", "real")
+    __slots__ = (
+        "manifest_hashed",
+        "manifest_tags",
+        "manifest_written_ns",
+        "path",
+        "prefix",
+        "real",
+    )
 
     def __init__(self, path: str, prefix: str) -> None:
         self.path = os.path.abspath(path)
@@ -59,6 +67,8 @@ class _Root:
         self.prefix = prefix
         self.manifest_hashed: set[str] = set()
         self.manifest_tags: dict[str, tuple[str, int | None]] = {}
+        # The manifest's mtime: files modified later are not what it describes.
+        self.manifest_written_ns: int | None = None
 
 
 class StaticIndex:
@@ -72,6 +82,10 @@ class StaticIndex:
         self._entries: dict[str, Entry] = {}
         self._url_root: dict[str, _Root] = {}
         self._memory = MemoryBudget(self.config.memory_file_max, self.config.memory_budget)
+        # URLs whose Resource is built, least recently used first (Redirects are
+        # not in it: they are tiny and never dropped).
+        self._cached: OrderedDict[str, None] = OrderedDict()
+        self._cached_max = self.config.cached_files_max
         self._lock = threading.Lock()
 
     # -- building -------------------------------------------------------
@@ -112,6 +126,7 @@ class StaticIndex:
         manifest_path = os.path.join(root.path, MANIFEST_NAME)
         try:
             with open(manifest_path, "rb") as f:
+                root.manifest_written_ns = os.fstat(f.fileno()).st_mtime_ns
                 data = json.loads(f.read())
         except FileNotFoundError:
             return
@@ -260,7 +275,7 @@ class StaticIndex:
     def refresh(self, url: str) -> Entry | None:
         """Re-read one URL's file after it changed or vanished on disk."""
         with self._lock:
-            self._entries.pop(url, None)
+            self._forget(url)
         pending = self._pending.get(url)
         if pending is None:
             return None
@@ -285,15 +300,45 @@ class StaticIndex:
                 immutable=not entry_point and (hashed or self.config.is_immutable(path, url)),
                 revalidate=entry_point,
                 memory=None if self.config.autorefresh else self._memory,
+                source=pending,
+                hint_written_ns=root.manifest_written_ns,
             )
         except FileGone:
             with self._lock:
                 self._pending.pop(url, None)
-                self._entries.pop(url, None)
+                self._forget(url)
             return None
         with self._lock:
+            self._forget(url)
             self._entries[url] = resource
+            cached = self._cached
+            cached[url] = None
+            if self._cached_max is not None:
+                while len(cached) > self._cached_max:
+                    # Least recently used first; rebuilt (one stat) when asked again.
+                    self._forget(next(iter(cached)))
         return resource
+
+    def _forget(self, url: str) -> None:
+        """Drop a URL's built Resource and its bytes held in memory (lock held)."""
+        entry = self._entries.pop(url, None)
+        self._cached.pop(url, None)
+        if entry.__class__ is Resource:
+            self._memory.release(entry)  # type: ignore[arg-type]
+
+    def touch(self, url: str, resource: Resource) -> None:
+        """Note a use of ``url`` (at re-check time): it is the last to be dropped."""
+        try:
+            self._cached.move_to_end(url)
+        except KeyError:
+            return  # dropped meanwhile
+        if not self.config.autorefresh:
+            self._memory.touch(resource)
+
+    @property
+    def cached_count(self) -> int:
+        """How many URLs have their Resource built right now."""
+        return len(self._cached)
 
     # -- autorefresh (development) ---------------------------------------
 
@@ -305,7 +350,7 @@ class StaticIndex:
         if found is None:
             with self._lock:
                 self._pending.pop(url, None)
-                self._entries.pop(url, None)
+                self._forget(url)
             return None
         root, path = found
         encodings = tuple(

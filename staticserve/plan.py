@@ -73,6 +73,17 @@ STATUS_PHRASES = {
 }
 
 
+_STATUS_LINES: dict[int, str] = {}
+
+
+def _status_line(status: int) -> str:
+    """``200 OK``: one shared string per status (a worker holds many plans)."""
+    line = _STATUS_LINES.get(status)
+    if line is None:
+        line = _STATUS_LINES[status] = f"{status} {STATUS_PHRASES.get(status, '')}".rstrip()
+    return line
+
+
 class Plan:
     """What to send: built by :mod:`staticserve.http`, executed by an adapter."""
 
@@ -82,7 +93,7 @@ class Plan:
         self.status = status
         self.headers = headers
         self.body = body
-        self.status_line = f"{status} {STATUS_PHRASES.get(status, '')}".rstrip()
+        self.status_line = _status_line(status)
         self._str_headers: list[tuple[str, str]] | None = None
 
     def str_headers(self) -> list[tuple[str, str]]:

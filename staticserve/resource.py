@@ -5,14 +5,25 @@ representations we can send for it (identity, and ``br`` / ``gzip`` / ``zstd``
 siblings). Each variant carries its size, path, strong ETag and the complete
 header lists and plans for the common answers (200, HEAD, 304), so the request
 path only picks one.
+
+Memory: a worker may build a Resource for every file it ever serves, so each
+one is kept small. Header values that most files share (Content-Type,
+Cache-Control, Vary, Last-Modified of files built together) are one object for
+all of them; the HEAD and 304 plans are built on their first use; the
+negotiation cache is shared by every resource with the same variants' shape.
+Small files' bytes are held within a :class:`MemoryBudget`, least recently
+used dropped first.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import stat as stat_module
+import threading
+from collections import OrderedDict
 from email.utils import formatdate
 from time import monotonic
 
@@ -30,19 +41,53 @@ SIBLING_ENCODINGS: tuple[tuple[str, str], ...] = (
     (".gz", "gzip"),
 )
 ETAG_SUFFIX = {"zstd": "-zst", "br": "-br", "gzip": "-gz"}
-
 # 1980-01-01T00:00:00Z. An mtime before this carries no information: it is a
 # normalised one (Nix sets 1, SOURCE_DATE_EPOCH builds often 0) or a broken
 # clock, and zip cannot even store it. Such a file gets no Last-Modified, so
 # no client can revalidate it by date (its content ETag still works).
 MEANINGFUL_MTIME = 315_532_800
+# RFC 9110 15.4.5: a 304 carries the validators and caching fields a 200 would.
+_KEPT_ON_304 = frozenset(
+    {b"cache-control", b"vary", b"expires", b"content-location", b"etag", b"last-modified"}
+)
+
+# Interning: equal header values are one object across all resources. Bounded,
+# so per-file values (an add_headers hook's) cannot grow the table for ever;
+# past the bound values are simply not shared.
+_SHARED_MAX = 4096
+_shared: dict[object, object] = {}
+_dates: dict[int, tuple[int, str, tuple[bytes, bytes]]] = {}
+# Variants' shape (encodings smallest first, equal sizes grouped) → the
+# negotiation cache every resource of that shape uses: {Accept-Encoding: index
+# into Resource.variants}. A handful of shapes exist on any site.
+_negotiation_tables: dict[tuple[tuple[str, int], ...], dict[str, int]] = {}
+
+
+def _share(value):  # type: ignore[no-untyped-def]
+    """The one shared object equal to ``value`` (``value`` itself past the bound)."""
+    found = _shared.get(value)
+    if found is not None:
+        return found
+    if len(_shared) < _SHARED_MAX:
+        _shared[value] = value
+    return value
+
+
+def _http_date(epoch: int) -> tuple[int, str, tuple[bytes, bytes]]:
+    """(epoch, IMF-fixdate, Last-Modified header pair), shared per second."""
+    found = _dates.get(epoch)
+    if found is None:
+        text = formatdate(epoch, usegmt=True)
+        found = (epoch, text, (b"last-modified", text.encode("latin-1")))
+        if len(_dates) < _SHARED_MAX:
+            _dates[epoch] = found
+    return found
 
 
 class Variant:
     """One representation of a resource: one file on disk, one encoding."""
 
     __slots__ = (
-        "base_headers",
         "body",
         "encoding",
         "etag",
@@ -63,11 +108,27 @@ class Variant:
         self.etag = etag
         self.body: bytes | None = None
         self.resource: Resource
-        # Headers of a 200 without Content-Length (206 responses add their own).
-        self.base_headers: Headers = ()
         self.plan_get: Plan
-        self.plan_head: Plan
-        self.plan_not_modified: Plan
+        # Built on first use (head_plan / not_modified_plan): most files never
+        # see a HEAD, and many never a 304, so they cost nothing until then.
+        self.plan_head: Plan | None = None
+        self.plan_not_modified: Plan | None = None
+
+    @property
+    def base_headers(self) -> Headers:
+        """Headers of a 200 without Content-Length (206 responses add their own)."""
+        return self.plan_get.headers[:-1]
+
+    def head_plan(self) -> Plan:
+        """The HEAD answer: the GET headers, no body."""
+        plan = self.plan_head = Plan(200, self.plan_get.headers, b"")
+        return plan
+
+    def not_modified_plan(self) -> Plan:
+        """The 304 answer: the validators and caching fields of the 200."""
+        headers = tuple(h for h in self.plan_get.headers if h[0] in _KEPT_ON_304)
+        plan = self.plan_not_modified = Plan(304, headers, b"")
+        return plan
 
     def matches_disk(self) -> bool:
         """Does the file still have the size and mtime its headers were built from?"""
@@ -95,6 +156,7 @@ class Resource:
         "negotiated",
         "source",
         "url",
+        "variants",
     )
 
     def __init__(
@@ -110,22 +172,27 @@ class Resource:
         self.source = source
         self.identity = identity
         self.encoded = encoded
-        self.content_type = content_type
+        # Every variant, identity last (negotiation caches index into it).
+        self.variants = (*encoded, identity)
+        self.content_type = _share(content_type)
         self.immutable = immutable
         epoch = identity.mtime_ns // 1_000_000_000
         # None: no Last-Modified, and date preconditions are ignored (RFC 9110 13.1.3-4).
-        self.last_modified_epoch: int | None = epoch if epoch >= MEANINGFUL_MTIME else None
-        self.last_modified: str | None = (
-            formatdate(epoch, usegmt=True) if epoch >= MEANINGFUL_MTIME else None
-        )
+        self.last_modified_epoch: int | None = None
+        self.last_modified: str | None = None
+        if epoch >= MEANINGFUL_MTIME:
+            self.last_modified_epoch, self.last_modified, _ = _http_date(epoch)
         # When the files were last compared with disk (time.monotonic()).
         self.checked_at = monotonic()
-        # Accept-Encoding value → chosen variant (filled by http.select_variant).
-        self.negotiated: dict[str, Variant] = {}
-
-    @property
-    def variants(self) -> tuple[Variant, ...]:
-        return (*self.encoded, self.identity)
+        # Accept-Encoding value → index of the chosen variant in ``variants``
+        # (filled by http.select_variant); shared by resources of one shape.
+        shape = []
+        group = 0
+        for i, variant in enumerate(encoded):
+            if i and variant.size != encoded[i - 1].size:
+                group += 1
+            shape.append((variant.encoding, group))
+        self.negotiated = _negotiation_tables.setdefault(tuple(shape), {})
 
     def __repr__(self) -> str:
         return f"<Resource {self.url} {[v.encoding for v in self.variants]}>"
@@ -183,16 +250,26 @@ def load_resource(
     immutable: bool = False,
     revalidate: bool = False,
     memory: MemoryBudget | None = None,
+    source: tuple[str, tuple[str, ...]] | None = None,
+    hint_written_ns: int | None = None,
 ) -> Resource:
     """Stat a file (and its named siblings) and build its Resource.
 
     ``etag_hint`` is ``(opaque_tag, size or None)`` from a build manifest: used
     as the ETag when the file still has that size, so a fleet built from the same
-    sources agrees on ETags whatever the files' mtimes. ``revalidate`` sends
-    ``no-cache`` whatever ``max_age`` says (HTML entry points). Raises FileGone.
+    sources agrees on ETags whatever the files' mtimes. ``hint_written_ns`` is
+    the manifest's own mtime: a file modified after it was written is not the
+    file the hint describes (same size, other bytes), so the hint is ignored.
+    ``revalidate`` sends ``no-cache`` whatever ``max_age`` says (HTML entry
+    points). ``source`` is the index's ``(path, encodings)`` entry, kept by
+    reference. Raises FileGone.
     """
     st = _stat_regular(path)
-    if etag_hint is not None and etag_hint[1] in (None, st.st_size):
+    if (
+        etag_hint is not None
+        and etag_hint[1] in (None, st.st_size)
+        and (hint_written_ns is None or st.st_mtime_ns <= hint_written_ns)
+    ):
         etag = f'"{etag_hint[0]}"'
     else:
         etag = content_etag(path)
@@ -214,7 +291,7 @@ def load_resource(
 
     resource = Resource(
         url,
-        (path, encodings),
+        source or (path, encodings),
         identity,
         tuple(encoded),
         media_type_for(path, config.mimetypes, config.charset),
@@ -250,47 +327,97 @@ def _build_headers(resource: Resource, config: Config, revalidate: bool = False)
         hooked = HeaderList(common)
         config.add_headers(hooked, resource.identity.path, resource.url)
         common = checked_pairs(hooked, resource.identity.path)
-    encoded_common = tuple(
-        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in common
+    encoded_common = _share(
+        tuple(
+            _share((name.lower().encode("latin-1"), value.encode("latin-1")))
+            for name, value in common
+        )
     )
-    # RFC 9110 15.4.5: a 304 carries the validators and caching fields a 200 would.
-    kept_on_304 = {b"cache-control", b"vary", b"expires", b"content-location"}
+    epoch = resource.last_modified_epoch
+    last_modified = () if epoch is None else (_http_date(epoch)[2],)
     for variant in resource.variants:
         variant.resource = resource
-        validators: list[tuple[bytes, bytes]] = [(b"etag", variant.etag.encode("latin-1"))]
-        if resource.last_modified is not None:
-            validators.append((b"last-modified", resource.last_modified.encode("latin-1")))
-        own = list(validators)
+        encoding: tuple[tuple[bytes, bytes], ...] = ()
         if variant.encoding != "identity":
-            own.append((b"content-encoding", variant.encoding.encode("latin-1")))
-        variant.base_headers = (*encoded_common, *own)
-        full = (*variant.base_headers, (b"content-length", str(variant.size).encode("latin-1")))
+            encoding = (_share((b"content-encoding", variant.encoding.encode("latin-1"))),)
+        full = (
+            *encoded_common,
+            (b"etag", variant.etag.encode("latin-1")),
+            *last_modified,
+            *encoding,
+            (b"content-length", str(variant.size).encode("latin-1")),
+        )
         variant.plan_get = Plan(200, full, FileSlice(variant, 0, variant.size))
-        variant.plan_head = Plan(200, full, b"")
-        not_modified = tuple(h for h in encoded_common if h[0] in kept_on_304)
-        variant.plan_not_modified = Plan(304, (*not_modified, *validators), b"")
 
 
 class MemoryBudget:
-    """Holds small files' bytes in memory, up to a total budget."""
+    """Small files' bytes held in memory, up to a total; least recently used out first.
+
+    ``file_max`` bounds one file, ``budget`` the total. Loading a file past the
+    budget drops the bytes of the least recently used ones (their variants are
+    then streamed from disk, and loaded again when used again). Recency is
+    noted by :meth:`touch`, which the service calls when it re-checks a file
+    (at most once per ``recheck_interval``), so the per-request path pays
+    nothing for it.
+    """
 
     def __init__(self, file_max: int, budget: int) -> None:
         self.file_max = file_max
-        self.remaining = budget
+        self.budget = budget
+        self.used = 0
+        self._held: OrderedDict[Variant, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def remaining(self) -> int:
+        return self.budget - self.used
 
     def load(self, variant: Variant) -> None:
-        if variant.size > self.file_max or variant.size > self.remaining:
+        """Read a variant's bytes into memory if it is small enough."""
+        size = variant.size
+        if size > self.file_max or size > self.budget or variant.body is not None:
             return
         try:
             with open(variant.path, "rb") as f:
                 st = os.fstat(f.fileno())
-                data = f.read(variant.size + 1)
+                data = f.read(size + 1)
         except OSError:
             return
         # Only bytes that are exactly what the index described are kept; a file
         # that changed since its stat is streamed (and re-checked) instead.
-        if len(data) != variant.size or st.st_mtime_ns != variant.mtime_ns:
+        if len(data) != size or st.st_mtime_ns != variant.mtime_ns:
             return
-        self.remaining -= variant.size
-        variant.body = data
-        variant.plan_get = Plan(200, variant.plan_get.headers, data)
+        with self._lock:
+            if variant in self._held:
+                return
+            self._held[variant] = None
+            self.used += size
+            variant.body = data
+            variant.plan_get = Plan(200, variant.plan_get.headers, data)
+            while self.used > self.budget:
+                self._drop(self._held.popitem(last=False)[0])
+
+    def touch(self, resource: Resource) -> None:
+        """Note a use of ``resource``: its bytes are the last to be dropped."""
+        for variant in resource.variants:
+            if variant.body is None:
+                self.load(variant)
+            else:
+                with contextlib.suppress(KeyError):  # dropped meanwhile
+                    self._held.move_to_end(variant)
+
+    def release(self, resource: Resource) -> None:
+        """Forget a resource's bytes (it was replaced or evicted)."""
+        with self._lock:
+            for variant in resource.variants:
+                if self._held.pop(variant, 0) is None:
+                    self.used -= variant.size
+
+    def _drop(self, variant: Variant) -> None:
+        self.used -= variant.size
+        # The plan first: a request that reads the variant now gets the file.
+        variant.plan_get = Plan(200, variant.plan_get.headers, FileSlice(variant, 0, variant.size))
+        variant.body = None
+
+    def __len__(self) -> int:
+        return len(self._held)

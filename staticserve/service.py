@@ -93,6 +93,9 @@ class StaticFiles:
                     entry = self.index.refresh(path)
                     if entry is None:
                         return None
+                else:
+                    # Recency for the caches, noted here rather than on every hit.
+                    self.index.touch(path, entry)  # type: ignore[arg-type]
         return respond(entry, method, headers, query, self._max_ranges, self.errors)
 
     def replan(

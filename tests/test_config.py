@@ -21,6 +21,16 @@ def test_negative_sizes_are_rejected(options: dict) -> None:
         Config(**options)
 
 
+@pytest.mark.parametrize("value", [0, -1])
+def test_cached_files_max_below_one_is_rejected(value: int) -> None:
+    with pytest.raises(ConfigError, match="cached_files_max"):
+        Config(cached_files_max=value)
+
+
+def test_cached_files_max_none_means_no_limit() -> None:
+    assert Config(cached_files_max=None).cached_files_max is None
+
+
 def test_default_max_age_depends_on_autorefresh() -> None:
     assert Config().effective_max_age == 60
     assert Config(autorefresh=True).effective_max_age == 0

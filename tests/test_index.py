@@ -11,7 +11,8 @@ import pytest
 
 from staticserve.config import Config, ConfigError
 from staticserve.index import StaticIndex, normalize_prefix
-from staticserve.resource import IMMUTABLE_CACHE_CONTROL, Redirect, Resource
+from staticserve.plan import FileSlice
+from staticserve.resource import IMMUTABLE_CACHE_CONTROL, Redirect, Resource, content_etag
 
 
 def write(root: Path, rel: str, data: bytes = b"x" * 100) -> Path:
@@ -342,6 +343,18 @@ def test_manifest_etag_is_not_used_when_the_file_changed_size(tmp_path: Path) ->
     assert "AAAA" not in resource(index_of(tmp_path), "/static/app.js").identity.etag
 
 
+def test_manifest_etag_is_not_used_for_a_file_modified_after_the_manifest(
+    tmp_path: Path,
+) -> None:
+    # Same size, other bytes: only the mtime tells this file from the one described.
+    path = write(tmp_path, "app.js", b"y" * 100)
+    write_manifest(tmp_path, {}, {"app.js": {"size": 100, "integrity": "sha384-AAAA"}})
+    os.utime(tmp_path / "staticfiles.json", (1_700_000_000, 1_700_000_000))
+    os.utime(path, (1_700_000_100, 1_700_000_100))
+    etag = resource(index_of(tmp_path), "/static/app.js").identity.etag
+    assert "AAAA" not in etag and etag == content_etag(str(path))
+
+
 def test_django_manifest_hash_in_the_name_is_the_etag(tmp_path: Path) -> None:
     write(tmp_path, "app.3f2a1b9c8d7e.js")
     write_manifest(tmp_path, {"app.js": "app.3f2a1b9c8d7e.js"})
@@ -499,8 +512,102 @@ def test_memory_budget_caps_the_total(tmp_path: Path) -> None:
     for i in range(5):
         write(tmp_path, f"f{i}.css", b"x" * 100)
     index = index_of(tmp_path, memory_budget=250)
-    held = [resource(index, f"/static/f{i}.css").identity.body is not None for i in range(5)]
-    assert held.count(True) == 2
+    built = [resource(index, f"/static/f{i}.css") for i in range(5)]
+    assert [r.identity.body is not None for r in built].count(True) == 2
+    assert index._memory.used == 200
+
+
+def test_memory_budget_drops_the_least_recently_used_bytes(tmp_path: Path) -> None:
+    for i in range(5):
+        write(tmp_path, f"f{i}.css", bytes([65 + i]) * 100)
+    index = index_of(tmp_path, memory_budget=250)
+    built = [resource(index, f"/static/f{i}.css") for i in range(5)]
+    assert [r.identity.body is not None for r in built] == [False, False, False, True, True]
+
+
+def test_a_dropped_file_is_served_from_disk_with_the_same_headers(tmp_path: Path) -> None:
+    write(tmp_path, "a.css", b"a" * 100)
+    write(tmp_path, "b.css", b"b" * 100)
+    index = index_of(tmp_path, memory_budget=150)
+    first = resource(index, "/static/a.css")
+    held_headers = first.identity.plan_get.headers
+    resource(index, "/static/b.css")
+    plan = first.identity.plan_get
+    assert first.identity.body is None and isinstance(plan.body, FileSlice)
+    assert plan.headers == held_headers and plan.body.length == 100
+
+
+def test_a_touched_file_keeps_its_bytes_and_the_oldest_go(tmp_path: Path) -> None:
+    for name in "abc":
+        write(tmp_path, f"{name}.css", name.encode() * 100)
+    index = index_of(tmp_path, memory_budget=250)
+    a = resource(index, "/static/a.css")
+    b = resource(index, "/static/b.css")
+    index.touch("/static/a.css", a)  # a used again: b is now the least recent
+    resource(index, "/static/c.css")
+    assert a.identity.body == b"a" * 100 and b.identity.body is None
+
+
+def test_a_touched_file_whose_bytes_were_dropped_is_loaded_again(tmp_path: Path) -> None:
+    write(tmp_path, "a.css", b"a" * 100)
+    write(tmp_path, "b.css", b"b" * 100)
+    index = index_of(tmp_path, memory_budget=150)
+    a = resource(index, "/static/a.css")
+    b = resource(index, "/static/b.css")
+    index.touch("/static/a.css", a)
+    assert a.identity.body == b"a" * 100 and b.identity.body is None
+    assert index._memory.used == 100
+
+
+def test_a_refreshed_file_gives_its_old_bytes_back_to_the_budget(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.css", b"a" * 100)
+    index = index_of(tmp_path, memory_budget=150)
+    resource(index, "/static/a.css")
+    path.write_bytes(b"A" * 120)
+    fresh = index.refresh("/static/a.css")
+    assert isinstance(fresh, Resource) and fresh.identity.body == b"A" * 120
+    assert index._memory.used == 120
+
+
+def test_built_resources_are_capped_least_recently_used_out(tmp_path: Path) -> None:
+    for i in range(4):
+        write(tmp_path, f"f{i}.css")
+    index = index_of(tmp_path, cached_files_max=2)
+    for i in range(3):
+        resource(index, f"/static/f{i}.css")
+    index.touch("/static/f1.css", index._entries["/static/f1.css"])  # type: ignore[arg-type]
+    resource(index, "/static/f3.css")
+    assert sorted(index._entries) == ["/static/f1.css", "/static/f3.css"]
+
+
+def test_a_dropped_resource_is_rebuilt_when_asked_again(tmp_path: Path) -> None:
+    write(tmp_path, "a.css", b"a" * 10)
+    write(tmp_path, "b.css", b"b" * 10)
+    index = index_of(tmp_path, cached_files_max=1)
+    first = resource(index, "/static/a.css")
+    resource(index, "/static/b.css")
+    again = resource(index, "/static/a.css")
+    assert again is not first and again.identity.body == b"a" * 10
+    assert again.identity.etag == first.identity.etag
+
+
+def test_a_dropped_resource_gives_its_bytes_back_to_the_budget(tmp_path: Path) -> None:
+    write(tmp_path, "a.css", b"a" * 100)
+    write(tmp_path, "b.css", b"b" * 50)
+    index = index_of(tmp_path, cached_files_max=1)
+    resource(index, "/static/a.css")
+    resource(index, "/static/b.css")
+    assert index._memory.used == 50 and index.cached_count == 1
+
+
+def test_resources_share_their_common_header_values(tmp_path: Path) -> None:
+    for name in ("a.css", "b.css"):
+        os.utime(write(tmp_path, name), (1_700_000_000, 1_700_000_000))
+    index = index_of(tmp_path)
+    a = dict(resource(index, "/static/a.css").identity.plan_get.headers)
+    b = dict(resource(index, "/static/b.css").identity.plan_get.headers)
+    for name in (b"content-type", b"cache-control", b"last-modified"):
+        assert a[name] is b[name]
 
 
 def test_indexing_does_not_read_files(tmp_path: Path) -> None:
