@@ -1,9 +1,17 @@
-"""Load: 2,000 mixed requests, 200 at a time, against uvicorn and gunicorn (gthread).
+"""Load: 2,000 mixed requests, 200 at a time, against uvicorn, gunicorn (gthread)
+and granian (ASGI and WSGI).
 
 The mix: memory hits, disk-streamed hits, br/gzip hits, single and
 multi-range requests, 304 revalidations, misses under the prefix and
 pass-through paths. Every response is checked (status and a hash of the
 decoded body) and the worker's memory is read from /proc before and after.
+
+Nothing here depends on the machine's speed: the run time is printed, never
+asserted. A request that meets the HTTP/1.1 keep-alive race (the server closed
+an idle reused connection as the request went out, with no byte of answer) is
+retried once on a new connection, as RFC 9112 §9.3.1 allows and browsers do;
+those retries are counted and reported apart from errors (see
+tests/support/keepalive.py). Any other failure, or a retry that fails, is an error.
 """
 
 from __future__ import annotations
@@ -14,12 +22,14 @@ import os
 import random
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.hardening.conftest import BIG, CSS, HostileTree, make_hostile_tree
+from tests.support.keepalive import CURRENT, Attempt, ReuseAwareTransport, keepalive_race
 from tests.support.servers import Server, running_server
 
 pytestmark = pytest.mark.timeout(120)
@@ -70,55 +80,94 @@ def multipart_ok(response: httpx.Response) -> bool:
     return len(parts) == 4 and BIG[0:10] in parts[1] and BIG[5000:5010] in parts[2]
 
 
-async def hammer(server: Server, tree: HostileTree, requests: int) -> tuple[int, list[str], float]:
+@dataclass
+class Outcome:
+    requests: int
+    errors: list[str]
+    retries: list[str]  # keep-alive races, each retried once on a new connection
+    connections: int
+    elapsed: float  # reported, never asserted
+
+
+async def hammer(server: Server, tree: HostileTree, requests: int) -> Outcome:
     # 20 clients x 10 connections: httpcore's pool scans its connections on
     # every request, so one pool of 200 would measure the client, not the server.
-    limits = httpx.Limits(max_connections=10, max_keepalive_connections=10)
-    clients = [httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60) for _ in range(20)]
+    transports = [ReuseAwareTransport(10, 10) for _ in range(20)]
+    clients = [httpx.AsyncClient(base_url=server.url, transport=t, timeout=60) for t in transports]
+    # Retries go out on a fresh connection each (no keep-alive), so a retry
+    # cannot meet the race again: if it fails, that is an error.
+    fresh = httpx.AsyncClient(
+        base_url=server.url,
+        transport=ReuseAwareTransport(CONCURRENCY, 0),
+        timeout=60,
+    )
     try:
         identity = {"accept-encoding": "identity"}
         etag = (await clients[0].get("/static/css/site.css", headers=identity)).headers["etag"]
         mix = request_mix(tree, etag)
         expected = [(p, h, s, sha(b)) for p, h, s, b in mix]
+        expected.append(("/static/big.bin", {"range": "bytes=0-9,5000-5009"}, 206, ""))
         rng = random.Random(42)
-        plan = [rng.randrange(len(mix) + 1) for _ in range(requests)]
+        plan = [rng.randrange(len(expected)) for _ in range(requests)]
         semaphore = asyncio.Semaphore(CONCURRENCY)
         errors: list[str] = []
+        retries: list[str] = []
+
+        def check(response: httpx.Response, choice: int) -> None:
+            path, headers, status, digest = expected[choice]
+            if choice == len(mix):  # multipart ranges
+                good = response.status_code == 206 and multipart_ok(response)
+            else:
+                good = response.status_code == status and sha(response.content) == digest
+            if not good:
+                errors.append(f"{path} {headers}: {response.status_code}")
 
         async def one(number: int, choice: int) -> None:
             client = clients[number % len(clients)]
+            path, headers, _, _ = expected[choice]
             async with semaphore:
+                attempt = Attempt()
+                CURRENT.set(attempt)
                 try:
-                    if choice == len(mix):  # multipart ranges
-                        r = await client.get(
-                            "/static/big.bin", headers={"range": "bytes=0-9,5000-5009"}
-                        )
-                        if r.status_code != 206 or not multipart_ok(r):
-                            errors.append(f"multipart: {r.status_code}")
+                    response = await client.get(path, headers=headers)
+                except Exception as exc:  # every failure is reported, none raised
+                    race = keepalive_race(exc, attempt)
+                    if race is None:
+                        errors.append(f"{path}: {type(exc).__name__}: {exc} ({attempt})")
                         return
-                    path, headers, status, digest = expected[choice]
-                    r = await client.get(path, headers=headers)
-                    if r.status_code != status or sha(r.content) != digest:
-                        errors.append(f"{path} {headers}: {r.status_code}")
-                except httpx.HTTPError as exc:
-                    errors.append(f"{type(exc).__name__}: {exc}")
+                    retries.append(
+                        f"{race}: request {attempt.earlier_requests + 1} on connection "
+                        f"{attempt.connection} (port {attempt.local_port}), "
+                        f"idle {attempt.idle_seconds:.2f}s"
+                    )
+                    retry = Attempt()
+                    CURRENT.set(retry)
+                    try:
+                        response = await fresh.get(path, headers=headers)
+                    except Exception as exc:  # every failure is reported, none raised
+                        errors.append(f"{path} (retried): {type(exc).__name__}: {exc} ({retry})")
+                        return
+                check(response, choice)
 
         started = time.perf_counter()
         await asyncio.gather(*(one(number, choice) for number, choice in enumerate(plan)))
-        return len(plan), errors, time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        connections = sum(t.backend.connections for t in transports)
+        return Outcome(len(plan), errors, retries, connections, elapsed)
     finally:
-        for client in clients:
+        for client in [*clients, fresh]:
             await client.aclose()
 
 
-@pytest.fixture(
-    scope="module",
-    params=[
-        ("uvicorn", "tests.hardening.apps:asgi_app"),
-        ("gunicorn-gthread", "tests.hardening.apps:wsgi_app"),
-    ],
-    ids=["uvicorn", "gunicorn-gthread"],
-)
+SERVERS = [
+    ("uvicorn", "tests.hardening.apps:asgi_app"),
+    ("gunicorn-gthread", "tests.hardening.apps:wsgi_app"),
+    ("granian", "tests.hardening.apps:asgi_app"),
+    ("granian-wsgi", "tests.hardening.apps:wsgi_app"),
+]
+
+
+@pytest.fixture(scope="module", params=SERVERS, ids=[kind for kind, _ in SERVERS])
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Server, HostileTree]]:
@@ -127,9 +176,25 @@ def served(
     # Files over 4 KiB are streamed from disk (site.css: identity, br and gzip),
     # the rest held in memory, so both send paths are under load.
     env = {"HARDEN_ROOT": str(tree.root), "HARDEN_OPTIONS": '{"memory_file_max": 4096}'}
-    extra = ["--backlog", "2048"] if kind.startswith("gunicorn") else []
-    with running_server(kind, target, env=env, extra_args=extra) as server:
+    extra = [] if kind == "uvicorn" else ["--backlog", "2048"]  # uvicorn's default is 2048
+    with running_server(kind, target, env=env, extra_args=extra, access_log=True) as server:
         yield server, tree
+
+
+# How often the keep-alive race happens depends on load: with the two cores
+# oversubscribed 3x it was 1 in 5,000 requests on uvicorn (5 s keep-alive) and
+# up to 1 in 20 on gunicorn-gthread (2 s keep-alive, and its worker closes
+# expired connections without looking for a request that has just arrived).
+# The bound only catches a server that has stopped keeping connections alive.
+MAX_RACES = REQUESTS // 4
+
+
+def wait_for_answers(server: Server, expected: int, timeout: float = 30) -> int:
+    """The server's count of answered requests, once its log has caught up."""
+    deadline = time.monotonic() + timeout  # a hang guard: the log lags by milliseconds
+    while (answered := server.answered()) < expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return answered
 
 
 def test_mixed_load_has_no_errors_no_wrong_bodies_and_stable_memory(
@@ -139,19 +204,28 @@ def test_mixed_load_has_no_errors_no_wrong_bodies_and_stable_memory(
     pid = worker_pid(server)
     # A warm-up round first: imports, the index's lazily built resources and
     # the memory-held bodies are then in place, so "before" is steady state.
-    count, errors, _ = asyncio.run(hammer(server, tree, 300))
-    assert not errors[:10], errors[:10]
+    warm = asyncio.run(hammer(server, tree, 300))
+    assert not warm.errors[:10], warm.errors[:10]
     before = memory_kib(pid)
-    count, errors, elapsed = asyncio.run(hammer(server, tree, REQUESTS))
+    run = asyncio.run(hammer(server, tree, REQUESTS))
     after = memory_kib(pid)
     fds = len(os.listdir(f"/proc/{pid}/fd"))
     print(
-        f"\n{server.proc.args[2]}: {count} requests, {CONCURRENCY} concurrent, "
-        f"{elapsed:.1f}s ({count / elapsed:.0f} req/s); errors {len(errors)}; "
+        f"\n{server.kind}: {run.requests} requests, {CONCURRENCY} concurrent, "
+        f"{run.elapsed:.1f}s ({run.requests / run.elapsed:.0f} req/s) over "
+        f"{run.connections} connections; errors {len(run.errors)}; keep-alive races "
+        f"retried {len(run.retries)} {run.retries[:5]}; "
         f"RSS before {before['VmRSS'] / 1024:.1f} MiB, after {after['VmRSS'] / 1024:.1f} MiB, "
         f"peak {after['VmHWM'] / 1024:.1f} MiB; open fds after {fds}"
     )
-    assert errors == []
+    assert run.errors == []
+    # Each race is retried once and answered once. The server's own access log
+    # must count exactly the answers the client got: a request that met the
+    # race was never read by the server (had it been answered and lost, or
+    # answered twice, the counts would differ).
+    answers = 2 + warm.requests + run.requests  # with the two ETag probes
+    assert wait_for_answers(server, answers) == answers
+    assert len(warm.retries) + len(run.retries) <= MAX_RACES, run.retries
     # Stable: a second identical run may grow RSS only by allocator noise, not
     # by anything proportional to the 2,000 requests.
     assert after["VmRSS"] - before["VmRSS"] < 32 * 1024

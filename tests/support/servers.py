@@ -36,33 +36,41 @@ def wait_for_port(
     raise RuntimeError(f"server did not listen on port {port} within {timeout}s")
 
 
-def server_command(kind: str, target: str, port: int) -> list[str]:
-    """The command line running ``target`` ("module:attr") under server ``kind``."""
+def server_command(kind: str, target: str, port: int, access_log: bool = False) -> list[str]:
+    """The command line running ``target`` ("module:attr") under server ``kind``.
+
+    With ``access_log`` the server prints one line per answered request, each
+    containing ``"GET /path`` (see :meth:`Server.answered`).
+    """
     py = sys.executable
     bind = ["127.0.0.1", str(port)]
     if kind == "uvicorn":
+        logging = ["--log-level", "info", "--access-log"] if access_log else [
+            "--log-level", "warning", "--no-access-log"]  # fmt: skip
         return [py, "-m", "uvicorn", target, "--host", bind[0], "--port", bind[1],
-                "--log-level", "warning", "--no-access-log"]  # fmt: skip
-    if kind == "granian":
-        return [py, "-m", "granian", "--interface", "asgi", "--host", bind[0], "--port",
-                bind[1], "--workers", "1", "--log-level", "warning", target]  # fmt: skip
-    if kind == "granian-wsgi":
-        return [py, "-m", "granian", "--interface", "wsgi", "--host", bind[0], "--port",
-                bind[1], "--workers", "1", "--log-level", "warning", target]  # fmt: skip
+                *logging]  # fmt: skip
+    if kind in ("granian", "granian-wsgi"):
+        interface = "asgi" if kind == "granian" else "wsgi"
+        logging = ["--access-log"] if access_log else []
+        return [py, "-m", "granian", "--interface", interface, "--host", bind[0], "--port",
+                bind[1], "--workers", "1", "--log-level", "warning", *logging,
+                target]  # fmt: skip
+    logging = ["--access-logfile", "-"] if access_log else []
     if kind == "gunicorn":
         return [py, "-m", "gunicorn", "--bind", f"{bind[0]}:{bind[1]}", "--workers", "1",
-                "--log-level", "warning", target]  # fmt: skip
+                "--log-level", "warning", *logging, target]  # fmt: skip
     if kind == "gunicorn-gthread":
         return [py, "-m", "gunicorn", "--bind", f"{bind[0]}:{bind[1]}", "--workers", "1",
                 "--threads", "8", "--worker-class", "gthread", "--log-level", "warning",
-                target]  # fmt: skip
+                *logging, target]  # fmt: skip
     raise ValueError(kind)
 
 
 class Server:
     """A started server: its base URL, its process, and what it has logged."""
 
-    def __init__(self, url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    def __init__(self, kind: str, url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+        self.kind = kind  # "uvicorn", "granian-wsgi", ... (as given to running_server)
         self.url = url
         self.proc = proc
         self.log_path = log_path
@@ -74,6 +82,10 @@ class Server:
             return self.final_log
         return self.log_path.read_text(errors="replace")
 
+    def answered(self, method: str = "GET") -> int:
+        """Requests the server logged as answered (needs ``access_log=True``)."""
+        return self.log().count(f'"{method} /')
+
 
 @contextlib.contextmanager
 def running_server(
@@ -82,6 +94,7 @@ def running_server(
     env: dict[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     extra_args: Sequence[str] = (),
+    access_log: bool = False,
 ) -> Iterator[Server]:
     """Run ``target`` under server ``kind``; yields a Server; stops it after.
 
@@ -89,7 +102,7 @@ def running_server(
     there, since every server imports the app in its own process).
     """
     port = free_port()
-    cmd = [*server_command(kind, target, port), *extra_args]
+    cmd = [*server_command(kind, target, port, access_log), *extra_args]
     full_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(cwd or REPO)])}
     full_env.update(env or {})
     log_file = tempfile.NamedTemporaryFile(prefix=f"{kind}-", suffix=".log", delete=False)  # noqa: SIM115
@@ -103,7 +116,7 @@ def running_server(
     )
     log_file.close()
     log_path = Path(log_file.name)
-    server = Server(f"http://127.0.0.1:{port}", proc, log_path)
+    server = Server(kind, f"http://127.0.0.1:{port}", proc, log_path)
     try:
         wait_for_port(port, proc, log_path)
         yield server
