@@ -1,4 +1,4 @@
-"""A wheel built from this checkout, once per test session (tests/test_packaging.py,
+"""A wheel built from this checkout, once per test session (tests/packaging/test_wheel.py,
 tests/recipes/test_docker.py)."""
 
 from __future__ import annotations
