@@ -25,3 +25,4 @@ class StaticServeConfig(AppConfig):
         checks.register(staticserve_checks.check_manifest, "staticserve")
         checks.register(staticserve_checks.check_static_url, "staticserve")
         checks.register(staticserve_checks.check_app_order, "staticserve")
+        checks.register(staticserve_checks.check_whitenoise_settings, "staticserve")

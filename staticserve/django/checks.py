@@ -17,7 +17,11 @@ from django.core.exceptions import ImproperlyConfigured
 from . import settings as ss_settings
 
 MIDDLEWARE = "staticserve.django.StaticServeMiddleware"
-_MIDDLEWARE_ALIASES = (MIDDLEWARE, "staticserve.django.middleware.StaticServeMiddleware")
+_MIDDLEWARE_ALIASES = (
+    MIDDLEWARE,
+    "staticserve.django.middleware.StaticServeMiddleware",
+    "staticserve.compat.whitenoise.WhiteNoiseMiddleware",
+)
 SECURITY = "django.middleware.security.SecurityMiddleware"
 
 #: Middleware that re-encode, buffer or re-validate a response placed around ours.
@@ -237,3 +241,37 @@ def check_app_order(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
             )
         ]
     return []
+
+
+def check_whitenoise_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W012: each WHITENOISE_* setting, named with the STATICSERVE_* one to rename it to."""
+    messages: list[CheckMessage] = []
+    for name in sorted(n for n in dir(settings) if n.startswith("WHITENOISE_")):
+        short = name[len("WHITENOISE_") :]
+        ours = "STATICSERVE_" + short
+        if short not in ss_settings.WHITENOISE_EQUIVALENTS:
+            messages.append(
+                Warning(
+                    f"{name} has no staticserve equivalent and is ignored.",
+                    hint="Remove it; docs/migrating-from-whitenoise.md lists every setting.",
+                    id="staticserve.W012",
+                )
+            )
+        elif hasattr(settings, ours):
+            messages.append(
+                Warning(
+                    f"{name} is ignored because {ours} is set.",
+                    hint=f"Remove {name}.",
+                    id="staticserve.W012",
+                )
+            )
+        else:
+            messages.append(
+                Warning(
+                    f"{name} is read in place of {ours}, which is not set.",
+                    hint=f"Rename {name} to {ours} (same value; see "
+                    "docs/migrating-from-whitenoise.md for any difference in meaning).",
+                    id="staticserve.W012",
+                )
+            )
+    return messages

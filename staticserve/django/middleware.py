@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -98,9 +98,13 @@ def _bytes_response(plan: Plan) -> HttpResponse:
     return response
 
 
-def build_static_files() -> StaticFiles:
-    """The StaticFiles the middleware serves, from Django's settings (at start-up)."""
-    files = StaticFiles(**ss_settings.core_options())
+def build_static_files(overrides: Mapping[str, Any] | None = None) -> StaticFiles:
+    """The StaticFiles the middleware serves, from Django's settings (at start-up).
+
+    ``overrides`` are core options that win over the settings (the WhiteNoise
+    compatibility middleware passes a subclass's ``immutable_file_test`` this way).
+    """
+    files = StaticFiles(**{**ss_settings.core_options(), **(overrides or {})})
     url = ss_settings.static_url()
     if url.prefix is not None:
         if ss_settings.setting("USE_FINDERS"):
@@ -164,9 +168,13 @@ class StaticServeMiddleware:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
-        self.files = build_static_files()
+        self.files = build_static_files(self.core_overrides())
         self.chunk_size = self.files.config.chunk_size
         self.miss_header = self.files.miss_header_str()
+
+    def core_overrides(self) -> dict[str, Any]:
+        """Core options that win over the settings; none here (a hook for subclasses)."""
+        return {}
 
     def __call__(self, request: HttpRequest) -> Any:
         response = self.serve(request)

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "ROOT": None,
     "IMMUTABLE_FILE_TEST": _MISSING,  # the core's default: Django's 12-hex hashed names
     "SERVE_CDN_URL_PATH": False,
+    "STATIC_PREFIX": None,  # None: STATIC_URL's path (below FORCE_SCRIPT_NAME)
     "KEEP_ONLY_HASHED_FILES": False,
     "KEEP_RELEASES": 3,  # staticserve.pipeline.releases.DEFAULT_KEEP
     "MANIFEST_STRICT": True,
@@ -49,9 +50,24 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+#: STATICSERVE_* settings that WhiteNoise has under the name WHITENOISE_*: read when
+#: the STATICSERVE_ one is absent, so a migrating project keeps its settings (the
+#: system check staticserve.W012 names each one to rename).
+WHITENOISE_EQUIVALENTS = frozenset(
+    {
+        "MAX_AGE", "INDEX_FILE", "ALLOW_ALL_ORIGINS", "ADD_HEADERS_FUNCTION", "MIMETYPES",
+        "CHARSET", "USE_FINDERS", "AUTOREFRESH", "ROOT", "IMMUTABLE_FILE_TEST",
+        "KEEP_ONLY_HASHED_FILES", "MANIFEST_STRICT", "SKIP_COMPRESS_EXTENSIONS",
+        "STATIC_PREFIX",
+    }
+)  # fmt: skip
+
+
 def setting(name: str) -> Any:
-    """``settings.STATICSERVE_<name>`` or its default (evaluated against DEBUG)."""
+    """``STATICSERVE_<name>``, else ``WHITENOISE_<name>``, else the default (of DEBUG)."""
     value = getattr(settings, "STATICSERVE_" + name, _MISSING)
+    if value is _MISSING and name in WHITENOISE_EQUIVALENTS:
+        value = getattr(settings, "WHITENOISE_" + name, _MISSING)
     if value is _MISSING:
         value = DEFAULTS[name]
         if callable(value):
@@ -91,6 +107,10 @@ def static_url() -> StaticURL:
     url = settings.STATIC_URL or ""
     parts = urlsplit(url)
     is_absolute = bool(parts.scheme or parts.netloc)
+    static_prefix = setting("STATIC_PREFIX")
+    if static_prefix:
+        # Explicitly given (WhiteNoise's WHITENOISE_STATIC_PREFIX): taken as is.
+        return StaticURL(url, is_absolute, normalize_prefix(str(static_prefix)))
     if not url or (is_absolute and not setting("SERVE_CDN_URL_PATH")):
         return StaticURL(url, is_absolute, None)
     path = parts.path or "/"
@@ -115,9 +135,6 @@ def immutable_file_test() -> Any:
         return value
     if value is None:
         return None
-    return _callable("IMMUTABLE_FILE_TEST", value)
-    if value is None or isinstance(value, str):
-        return value
     return _callable("IMMUTABLE_FILE_TEST", value)
 
 

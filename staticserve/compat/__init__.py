@@ -1,0 +1,1 @@
+"""Drop-in replacements for other static-file libraries' APIs (see ``compat.whitenoise``)."""

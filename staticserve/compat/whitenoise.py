@@ -1,0 +1,112 @@
+"""WhiteNoise's names, signatures and defaults on staticserve's core: a one-line migration.
+
+Change ``from whitenoise import WhiteNoise`` to
+``from staticserve.compat.whitenoise import WhiteNoise`` (and the dotted paths
+in Django's settings) and a site keeps working. Every class here only maps
+WhiteNoise's arguments onto :class:`staticserve.Config` options and adapters;
+no HTTP rule lives here. Where staticserve answers differently (1-year
+immutable caching, ``no-cache`` for ``max_age=0``, ranges from the identity
+file, ...), docs/migrating-from-whitenoise.md lists the difference and why.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..config import AddHeaders, ImmutableTest
+from ..resource import IMMUTABLE_CACHE_CONTROL
+from ..service import StaticFiles
+from ..wsgi import StaticServeWSGI, WSGIApp
+
+__all__ = [
+    "CompressedManifestStaticFilesStorage",
+    "CompressedStaticFilesStorage",
+    "WhiteNoise",
+    "WhiteNoiseMiddleware",
+]
+
+#: The max-age staticserve sends for immutable files (WhiteNoise: 10 years; one
+#: year is the longest RFC 9111 caches are asked to honour, and what CDNs cap at).
+FOREVER = int(IMMUTABLE_CACHE_CONTROL.split("max-age=")[1].split(",")[0])
+
+
+def _overridden(instance: object, name: str, base: type) -> Callable[..., Any] | None:
+    """A subclass's override of WhiteNoise's hook method ``name``, bound; else None."""
+    if getattr(type(instance), name) is getattr(base, name):
+        return None
+    return getattr(instance, name)  # type: ignore[no-any-return]
+
+
+class WhiteNoise(StaticServeWSGI):
+    """``whitenoise.WhiteNoise``: WSGI middleware with WhiteNoise's signature and defaults.
+
+    Files are served at ``prefix`` (default ``/``, as in WhiteNoise), every
+    file gets ``Access-Control-Allow-Origin: *``, ``max_age`` defaults to 60 s
+    and no file is immutable unless ``immutable_file_test`` (a regex searched in
+    the URL path, or ``f(path, url)``, or a subclass's method of that name) says
+    so, or a staticserve/Django manifest in the root names it as hashed.
+    ``add_headers_function(headers, path, url)`` gets a ``Headers``-like object.
+    """
+
+    FOREVER = FOREVER
+
+    def __init__(
+        self,
+        application: WSGIApp | None,
+        root: str | os.PathLike[str] | None = None,
+        prefix: str | None = None,
+        *,
+        autorefresh: bool = False,
+        max_age: int | None = 60,
+        allow_all_origins: bool = True,
+        charset: str = "utf-8",
+        mimetypes: Mapping[str, str] | None = None,
+        add_headers_function: AddHeaders | None = None,
+        index_file: str | bool | None = None,
+        immutable_file_test: ImmutableTest | str | None = None,
+    ) -> None:
+        if immutable_file_test is None:
+            immutable_file_test = _overridden(self, "immutable_file_test", WhiteNoise)
+        files = StaticFiles(
+            autorefresh=autorefresh,
+            max_age=max_age,
+            allow_all_origins=allow_all_origins,
+            charset=charset,
+            mimetypes=dict(mimetypes) if mimetypes else None,
+            add_headers=add_headers_function,
+            index_file=index_file or False,
+            immutable_file_test=immutable_file_test,
+        )
+        super().__init__(application, files=files)
+        self.application = application
+        self.autorefresh = autorefresh
+        self.max_age = max_age
+        self.allow_all_origins = allow_all_origins
+        self.charset = charset
+        self.add_headers_function = add_headers_function
+        self.index_file = "index.html" if index_file is True else (index_file or None)
+        if root is not None:
+            self.add_files(root, prefix)
+
+    def add_files(self, root: str | os.PathLike[str], prefix: str | None = None) -> None:
+        """Serve ``root`` under ``prefix`` (default ``/``)."""
+        super().add_files(root, "/" if prefix is None else prefix)
+
+    def immutable_file_test(self, path: str, url: str) -> bool:
+        """WhiteNoise's subclass hook: override to mark files immutable (default: none)."""
+        return False
+
+
+def __getattr__(name: str) -> Any:
+    # The Django classes import Django: load them only when asked for.
+    if name in ("WhiteNoiseMiddleware", "WhiteNoiseFileResponse"):
+        from . import _whitenoise_django
+
+        return getattr(_whitenoise_django, name)
+    if name in ("CompressedManifestStaticFilesStorage", "CompressedStaticFilesStorage"):
+        from . import _whitenoise_storage
+
+        return getattr(_whitenoise_storage, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

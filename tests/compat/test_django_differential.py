@@ -1,0 +1,131 @@
+"""The Django middleware, configured with WHITENOISE_* settings only, against WhiteNoise's.
+
+Three gunicorns serve the same project (tests/compat/django_project.py) and
+the same files: with ``whitenoise.middleware.WhiteNoiseMiddleware``, with
+``staticserve.compat.whitenoise.WhiteNoiseMiddleware`` (the one-line change)
+and with ``staticserve.django.StaticServeMiddleware`` (which reads the
+``WHITENOISE_*`` settings when no ``STATICSERVE_*`` one is set). Compared as in
+test_differential.py, against the same list of allowed differences.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.compat.cases import ALLOWED, Allowed, Case, build_site
+from tests.compat.test_differential import differences, request, unexplained
+from tests.support.servers import REPO, running_server
+
+pytestmark = pytest.mark.timeout(300)
+
+OURS = {
+    "compat": "staticserve.compat.whitenoise.WhiteNoiseMiddleware",
+    "native": "staticserve.django.StaticServeMiddleware",
+}
+
+#: Only in Django: staticserve's default immutable test also knows Django's hashed names.
+DJANGO_ALLOWED = [
+    Allowed("hashed-names-immutable", frozenset({"cache-control"}),
+            lambda case: "0123456789ab" in case.path, "Caching",
+            "a Django-style hashed name (name.<12 hex>.ext) is immutable without a manifest "
+            "lookup per file"),  # fmt: skip
+]
+
+
+def _c(path: str, method: str = "GET", **headers: str) -> Case:
+    return Case("", path, method, tuple((k.replace("_", "-"), v) for k, v in headers.items()))
+
+
+CASES = [
+    _c("/static/css/styles.css"),
+    _c("/static/css/styles.css", accept_encoding="gzip"),
+    _c("/static/css/styles.css", accept_encoding="gzip, deflate, br"),
+    _c("/static/css/styles.css", "HEAD", accept_encoding="br"),
+    _c("/static/css/styles.css", "POST"),
+    _c("/static/js/app.js", if_none_match="{etag}"),
+    _c("/static/js/app.js", if_modified_since="{last_modified}"),
+    _c("/static/js/app.0123456789ab.js"),
+    _c("/static/big.bin", range="bytes=0-99"),
+    _c("/static/big.bin", range="bytes=999999-"),
+    _c("/static/with-index/"),
+    _c("/static/with-index"),
+    _c("/static/with-index/index.html"),
+    _c("/static/custom.foobar"),
+    _c("/static/data.json"),
+    _c("/static/robots.txt"),
+    _c("/static/epoch/zero.txt"),
+    _c("/static/nonascii%E2%9C%93.txt"),
+    _c("/static/missing.css"),
+    _c("/robots.txt"),
+    _c("/not-static"),
+]
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    base = tmp_path_factory.mktemp("django-compat")
+    build_site(base / "static_root")
+    (base / "root_files").mkdir()
+    (base / "root_files/robots.txt").write_bytes(b"User-agent: *\n")
+    env = {"COMPAT_BASE": str(base), "DJANGO_SETTINGS_MODULE": "tests.compat.django_project"}
+    target = "django.core.wsgi:get_wsgi_application()"
+    with running_server("gunicorn", target,
+                        {**env, "COMPAT_MIDDLEWARE": "whitenoise.middleware.WhiteNoiseMiddleware"}
+                        ) as theirs, \
+         running_server("gunicorn", target, {**env, "COMPAT_MIDDLEWARE": OURS["compat"]}
+                        ) as compat, \
+         running_server("gunicorn", target, {**env, "COMPAT_MIDDLEWARE": OURS["native"]}
+                        ) as native:  # fmt: skip
+        yield {"whitenoise": theirs.url, "compat": compat.url, "native": native.url}
+
+
+def _unexplained(
+    case: Case, found: dict[str, tuple[object, object]], status: int
+) -> dict[str, object]:
+    left = unexplained(case, found, status)
+    for aspect in list(left):
+        if any(aspect in a.aspects and a.when(case) for a in DJANGO_ALLOWED):
+            del left[aspect]
+    return left
+
+
+@pytest.mark.parametrize("ours", sorted(OURS))
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_django_answers_match_whitenoise(servers: dict[str, str], case: Case, ours: str) -> None:
+    theirs, mine = request(servers["whitenoise"], case), request(servers[ours], case)
+    found = differences(case, theirs, mine)
+    assert _unexplained(case, found, mine.status) == {}, (
+        f"{case.id}: WhiteNoise {theirs.status} {theirs.headers}\n"
+        f"{ours} {mine.status} {mine.headers}"
+    )
+
+
+def test_allowed_django_differences_are_in_the_guide() -> None:
+    guide = (REPO / "docs/migrating-from-whitenoise.md").read_text()
+    for allowed in [*DJANGO_ALLOWED, *ALLOWED]:
+        assert f"`{allowed.id}`" in guide
+
+
+def test_system_check_names_each_whitenoise_setting_to_rename(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.compat.django_project",
+        "COMPAT_BASE": str(tmp_path),
+        "PYTHONPATH": str(REPO),
+    }
+    (tmp_path / "static_root").mkdir()
+    proc = subprocess.run(
+        [sys.executable, "-m", "django", "check", "--tag", "staticserve"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    output = proc.stdout + proc.stderr
+    for name in ("ROOT", "MAX_AGE", "INDEX_FILE", "ADD_HEADERS_FUNCTION", "MIMETYPES", "CHARSET",
+                 "ALLOW_ALL_ORIGINS"):  # fmt: skip
+        assert f"Rename WHITENOISE_{name} to STATICSERVE_{name}" in output, output
+    assert output.count("staticserve.W012") == 7, output
