@@ -11,6 +11,7 @@ from typing import NoReturn
 
 from .config import ConfigError
 from .pipeline.cli import add_build_command, add_find_command
+from .pipeline.compress_cmd import add_compress_command
 from .pipeline.manifest import COMPRESSED_SUFFIXES, MANIFEST_NAME
 
 SERVE_ROOT_ENV = "STATICSERVE_SERVE_ROOT"
@@ -240,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_build_command(commands)
     add_find_command(commands)
+    add_compress_command(commands)
     return parser
 
 

@@ -20,11 +20,11 @@ from ..resource import IMMUTABLE_CACHE_CONTROL
 from ..service import StaticFiles
 from ..wsgi import StaticServeWSGI, WSGIApp
 
-__all__ = [
-    "CompressedManifestStaticFilesStorage",
-    "CompressedStaticFilesStorage",
+__all__ = [  # the Django classes are loaded lazily, by __getattr__ below
+    "CompressedManifestStaticFilesStorage",  # noqa: F822
+    "CompressedStaticFilesStorage",  # noqa: F822
     "WhiteNoise",
-    "WhiteNoiseMiddleware",
+    "WhiteNoiseMiddleware",  # noqa: F822
 ]
 
 #: The max-age staticserve sends for immutable files (WhiteNoise: 10 years; one
@@ -48,6 +48,8 @@ class WhiteNoise(StaticServeWSGI):
     the URL path, or ``f(path, url)``, or a subclass's method of that name) says
     so, or a staticserve/Django manifest in the root names it as hashed.
     ``add_headers_function(headers, path, url)`` gets a ``Headers``-like object.
+    Further keyword arguments are staticserve options (``include_dotfiles=True``
+    to serve ``.well-known/``, as WhiteNoise does).
     """
 
     FOREVER = FOREVER
@@ -66,6 +68,7 @@ class WhiteNoise(StaticServeWSGI):
         add_headers_function: AddHeaders | None = None,
         index_file: str | bool | None = None,
         immutable_file_test: ImmutableTest | str | None = None,
+        **options: Any,
     ) -> None:
         if immutable_file_test is None:
             immutable_file_test = _overridden(self, "immutable_file_test", WhiteNoise)
@@ -78,6 +81,7 @@ class WhiteNoise(StaticServeWSGI):
             add_headers=add_headers_function,
             index_file=index_file or False,
             immutable_file_test=immutable_file_test,
+            **options,
         )
         super().__init__(application, files=files)
         self.application = application

@@ -31,10 +31,14 @@ OURS = {
 
 #: Only in Django: staticserve's default immutable test also knows Django's hashed names.
 DJANGO_ALLOWED = [
-    Allowed("hashed-names-immutable", frozenset({"cache-control"}),
-            lambda case: "0123456789ab" in case.path, "Caching",
-            "a Django-style hashed name (name.<12 hex>.ext) is immutable without a manifest "
-            "lookup per file"),  # fmt: skip
+    Allowed(
+        "hashed-names-immutable",
+        frozenset({"cache-control"}),
+        lambda case: "0123456789ab" in case.path,
+        "Caching",
+        "a Django-style hashed name (name.<12 hex>.ext) is immutable without a manifest "
+        "lookup per file",
+    ),
 ]
 
 
@@ -75,13 +79,15 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     (base / "root_files/robots.txt").write_bytes(b"User-agent: *\n")
     env = {"COMPAT_BASE": str(base), "DJANGO_SETTINGS_MODULE": "tests.compat.django_project"}
     target = "django.core.wsgi:get_wsgi_application()"
-    with running_server("gunicorn", target,
-                        {**env, "COMPAT_MIDDLEWARE": "whitenoise.middleware.WhiteNoiseMiddleware"}
-                        ) as theirs, \
-         running_server("gunicorn", target, {**env, "COMPAT_MIDDLEWARE": OURS["compat"]}
-                        ) as compat, \
-         running_server("gunicorn", target, {**env, "COMPAT_MIDDLEWARE": OURS["native"]}
-                        ) as native:  # fmt: skip
+    with (
+        running_server(
+            "gunicorn",
+            target,
+            {**env, "COMPAT_MIDDLEWARE": "whitenoise.middleware.WhiteNoiseMiddleware"},
+        ) as theirs,
+        running_server("gunicorn", target, {**env, "COMPAT_MIDDLEWARE": OURS["compat"]}) as compat,
+        running_server("gunicorn", target, {**env, "COMPAT_MIDDLEWARE": OURS["native"]}) as native,
+    ):
         yield {"whitenoise": theirs.url, "compat": compat.url, "native": native.url}
 
 
@@ -122,10 +128,21 @@ def test_system_check_names_each_whitenoise_setting_to_rename(tmp_path: Path) ->
     (tmp_path / "static_root").mkdir()
     proc = subprocess.run(
         [sys.executable, "-m", "django", "check", "--tag", "staticserve"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     output = proc.stdout + proc.stderr
-    for name in ("ROOT", "MAX_AGE", "INDEX_FILE", "ADD_HEADERS_FUNCTION", "MIMETYPES", "CHARSET",
-                 "ALLOW_ALL_ORIGINS"):  # fmt: skip
+    for name in (
+        "ROOT",
+        "MAX_AGE",
+        "INDEX_FILE",
+        "ADD_HEADERS_FUNCTION",
+        "MIMETYPES",
+        "CHARSET",
+        "ALLOW_ALL_ORIGINS",
+    ):
         assert f"Rename WHITENOISE_{name} to STATICSERVE_{name}" in output, output
     assert output.count("staticserve.W012") == 7, output

@@ -38,8 +38,9 @@ def _mounted() -> dict[str, Any]:
         for name, (root, options) in CONFIGS.items():
             options = dict(options)
             prefix = options.pop("prefix", None)
-            apps[name] = WhiteNoise(fallback, root=os.path.join(BASE, root), prefix=prefix,
-                                    **options)  # fmt: skip
+            apps[name] = WhiteNoise(
+                fallback, root=os.path.join(BASE, root), prefix=prefix, **options
+            )
     return apps
 
 
