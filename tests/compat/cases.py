@@ -240,9 +240,6 @@ class Allowed:
     reason: str
     values: Callable[[Any, Any], bool] | None = None
     statuses: frozenset[int] | None = None  # only for answers (ours) with these statuses
-    #: Accounts for a difference only while an optional core behaviour is on (the
-    #: deploy helper's miss_cache_control), so it may go unused.
-    conditional: bool = False
     used: list[str] = field(default_factory=list, compare=False, hash=False)
 
 
@@ -361,7 +358,6 @@ ALLOWED: list[Allowed] = [
         "405/412/416 answers under a static prefix say Cache-Control: no-store",
         values=lambda a, b: a is None and b == "no-store",
         statuses=frozenset({404, 405, 412, 416}),
-        conditional=True,
     ),
     Allowed(
         "redirect-keeps-query",
