@@ -106,6 +106,10 @@ class StaticServe:
                 if attempts >= REPLAN_ATTEMPTS:
                     break
                 plan = files.replan(path, method, headers, query)
+            if files.fallbacks:
+                url = files.fallback_url(path, method)
+                if url is not None and await self._fallback(url, path, scope, receive, send):
+                    return
             if self.app is not None and path.startswith(files.miss_prefixes):
                 # A miss under the static prefix: the app answers it, but a
                 # cache must not keep its error any more than ours.
@@ -113,6 +117,39 @@ class StaticServe:
         if self.app is not None:
             return await self.app(scope, receive, send)
         await _send_plan_bytes(files.errors.not_found, send)
+
+    async def _fallback(
+        self, url: str, path: str, scope: Scope, receive: Receive, send: Send
+    ) -> bool:
+        """A navigation no file answers: the app first; on its 404, the fallback file.
+
+        False (nothing sent) when the request does not accept HTML.
+        """
+        headers: dict[str, str] = {}
+        accept = None
+        for name, value in scope["headers"]:
+            key = _WANTED.get(name)
+            if key is not None:
+                text = value.decode("latin-1")
+                headers[key] = headers[key] + ", " + text if key in headers else text
+            elif name == b"accept":
+                accept = value.decode("latin-1")
+        method = scope["method"]
+        plan = self.files.plan_fallback(url, method, headers, accept)
+        if plan is None:
+            return False  # not a request for HTML: the usual miss handling
+        files = self.files
+        if self.app is not None:
+            out = send
+            if path.startswith(files.miss_prefixes):
+                out = _marking_send(send, files.errors.header[0])
+            if not await _app_answered_404(self.app, scope, receive, out):
+                return True
+        if plan.body.__class__ is bytes:
+            await _send_plan_bytes(plan, send)
+        elif not await self._send_file(plan, scope, receive, send):
+            await _send_plan_bytes(files.errors.not_found, send)
+        return True
 
     async def _send_file(self, plan: Plan, scope: Scope, receive: Receive, send: Send) -> bool:
         """Send a file-backed plan; False (nothing sent) if the file changed."""
@@ -171,6 +208,29 @@ def _marking_send(send: Send, header: tuple[bytes, bytes]) -> Send:
         await send(message)
 
     return marked
+
+
+async def _app_answered_404(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> bool:
+    """Run ``app``; if it answers 404, swallow that response and return True.
+
+    Anything else goes out as the app sent it, so the SPA fallback never
+    shadows a route of the app (an API, a Django view): it only replaces "no
+    such page".
+    """
+    swallowed = False
+
+    async def guarded(message: Message) -> None:
+        nonlocal swallowed
+        if message["type"] == "http.response.start":
+            if message["status"] == 404:
+                swallowed = True
+                return
+        elif swallowed:
+            return
+        await send(message)
+
+    await app(scope, receive, guarded)
+    return swallowed
 
 
 async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:

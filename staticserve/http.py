@@ -480,3 +480,58 @@ def _redirect(redirect: Redirect, query: str) -> Plan:
         ((b"location", location.encode("latin-1", "replace")), _EMPTY),
         b"",
     )
+
+
+# -- SPA fallback: which misses are browser navigations ----------------------
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def accepts_html(accept: str | None) -> bool:
+    """Does ``Accept`` name ``text/html`` (or XHTML) with a q-value above 0?
+
+    Browsers name ``text/html`` first when they navigate. ``*/*`` or
+    ``text/*`` alone does not count, on purpose: it is what ``fetch()``,
+    ``curl`` and API clients send, and they must get the 404 their request
+    deserves, never an HTML page they cannot parse.
+    """
+    if not accept:
+        return False
+    for member in accept[:_ACCEPT_MAX].split(","):
+        media_type, _, params = member.partition(";")
+        if media_type.strip().lower() not in _HTML_TYPES:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                value = value.strip()
+                q = float(value) if _QVALUE.match(value) else 0.0
+        if q > 0:
+            return True
+    return False
+
+
+def is_navigation(method: str, path: str) -> bool:
+    """A GET/HEAD whose last path segment has no extension (``/about``, ``/u/42/``).
+
+    ``/assets/missing-ABCD1234.js`` and ``/favicon.ico`` name files: a miss
+    there stays a 404 and is never answered with HTML.
+    """
+    if method != "GET" and method != "HEAD":
+        return False
+    return "." not in path[path.rfind("/") + 1 :]
+
+
+def fallback_plan(plan: Plan) -> Plan:
+    """The fallback file's plan as the answer at another URL: it varies with ``Accept``."""
+    headers = []
+    varied = False
+    for name, value in plan.headers:
+        if name == b"vary":
+            value = value + b", Accept"
+            varied = True
+        headers.append((name, value))
+    if not varied:
+        headers.append((b"vary", b"Accept"))
+    return Plan(plan.status, tuple(headers), plan.body)

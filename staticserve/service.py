@@ -12,11 +12,11 @@ import os
 from collections.abc import Mapping
 from time import monotonic
 
-from .config import Config, make_config
-from .http import ErrorPlans, respond
+from .config import Config, ConfigError, make_config
+from .http import ErrorPlans, accepts_html, fallback_plan, is_navigation, respond
 from .index import StaticIndex
 from .plan import Plan
-from .resource import Resource
+from .resource import Redirect, Resource
 
 # How often an adapter plans again when the file behind a plan changed under it
 # before giving up (the file keeps changing): then the request is a miss.
@@ -47,8 +47,15 @@ class StaticFiles:
         #: Prefixes under which the wrapped app's own error answers get the miss
         #: header too (see :meth:`marks_app_errors`).
         self.miss_prefixes: tuple[str, ...] = ()
+        # SPA fallback: (prefix, URL of the fallback file), longest prefix first.
+        self.fallbacks: tuple[tuple[str, str], ...] = ()
         if root is not None:
             self.add_files(root, prefix)
+            if self.config.fallback and not self.fallbacks:
+                raise ConfigError(
+                    f"staticserve: fallback file {self.config.fallback!r} is not in root "
+                    f"{os.fspath(root)!r}; build the front end first or fix the fallback option"
+                )
 
     def add_files(self, root: str | os.PathLike[str], prefix: str = "/static/") -> None:
         """Serve the files under ``root`` at URLs starting with ``prefix``."""
@@ -58,6 +65,18 @@ class StaticFiles:
         # error answers stay the application's business.
         if self.errors.header:
             self.miss_prefixes = tuple(p for p in self.prefixes if p != "/")
+        if self.config.fallback:
+            found = set()
+            for r in self.index.roots:
+                url = r.prefix + self.config.fallback
+                entry = self.index.lookup(url)
+                if entry.__class__ is Redirect:
+                    # index_file: dir/index.html redirects to dir/, which serves it.
+                    url = url[: url.rfind("/") + 1]
+                    entry = self.index.lookup(url)
+                if entry.__class__ is Resource:
+                    found.add((r.prefix, url))
+            self.fallbacks = tuple(sorted(found, key=lambda f: len(f[0]), reverse=True))
 
     def marks_app_errors(self, path: str) -> bool:
         """Whether the wrapped app's error answer for ``path`` gets the miss header.
@@ -74,6 +93,29 @@ class StaticFiles:
             return None
         name, value = self.errors.header[0]
         return name.decode("latin-1"), value.decode("latin-1")
+
+    def fallback_url(self, path: str, method: str) -> str | None:
+        """The fallback file's URL when a miss at ``path`` may be answered with it.
+
+        Only navigations (see :func:`staticserve.http.is_navigation`) under a
+        prefix whose root holds the fallback file; the adapter then checks
+        ``Accept`` with :meth:`plan_fallback`, after the wrapped app said 404.
+        """
+        if not self.fallbacks or not is_navigation(method, path):
+            return None
+        for prefix, url in self.fallbacks:
+            if path.startswith(prefix) or path + "/" == prefix:
+                return url
+        return None
+
+    def plan_fallback(
+        self, url: str, method: str, headers: Mapping[str, str], accept: str | None
+    ) -> Plan | None:
+        """The fallback file's plan for a navigation that accepts HTML, else None."""
+        if not accepts_html(accept):
+            return None
+        plan = self.plan(url, method, headers)
+        return None if plan is None else fallback_plan(plan)
 
     def plan(
         self, path: str, method: str, headers: Mapping[str, str], query: str = ""

@@ -88,6 +88,10 @@ class StaticServeWSGI:
                     if attempts >= REPLAN_ATTEMPTS:
                         break
                     plan = files.replan(path, method, headers, query)
+                if files.fallbacks:
+                    response = self._fallback(path, raw_path, environ, start_response)
+                    if response is not None:
+                        return response
             if self.app is not None and raw_path.startswith(self._miss_prefixes):
                 # A miss under the static prefix: the app answers it, but a
                 # cache must not keep its error any more than ours.
@@ -98,6 +102,44 @@ class StaticServeWSGI:
         not_found = self.files.errors.not_found
         start_response(not_found.status_line, not_found.str_headers())
         return [not_found.body]  # type: ignore[list-item]
+
+    def _fallback(
+        self,
+        path: str,
+        raw_path: str,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+    ) -> Iterable[bytes] | None:
+        """A navigation no file answers: the app first; on its 404, the fallback file.
+
+        None when the fallback does not apply (the caller goes on as usual).
+        """
+        method = environ.get("REQUEST_METHOD", "GET")
+        url = self.files.fallback_url(path, method)
+        if url is None:
+            return None
+        headers = {
+            key: environ[wsgi_key] for wsgi_key, key in _WANTED.items() if wsgi_key in environ
+        }
+        plan = self.files.plan_fallback(url, method, headers, environ.get("HTTP_ACCEPT"))
+        if plan is None:
+            return None
+        if self.app is not None:
+            out = start_response
+            if raw_path.startswith(self._miss_prefixes):
+                out = _marking_start_response(start_response, self._miss_header)  # type: ignore[arg-type]
+            answer = _app_unless_404(self.app, environ, out)
+            if answer is not None:
+                return answer
+        if plan.body.__class__ is bytes:
+            start_response(plan.status_line, plan.str_headers())
+            return [plan.body]  # type: ignore[list-item]
+        response = self._file_response(plan, environ, start_response)
+        if response is None:
+            not_found = self.files.errors.not_found
+            start_response(not_found.status_line, not_found.str_headers())
+            return [not_found.body]  # type: ignore[list-item]
+        return response
 
     def _file_response(
         self, plan: Plan, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -126,6 +168,60 @@ def _marking_start_response(
         return start_response(status, headers, exc_info)
 
     return marked
+
+
+def _app_unless_404(
+    app: WSGIApp, environ: dict[str, Any], start_response: Callable[..., Any]
+) -> Iterable[bytes] | None:
+    """The app's response, or None (its body closed unsent) if it answered 404.
+
+    The status is known when the app calls ``start_response``, which PEP 3333
+    lets it do as late as its first body chunk: then one chunk is read ahead.
+    """
+    state: list[str] = []  # "404" once the app answered 404, "passed" otherwise
+
+    def guarded(status: str, response_headers: list[Any], exc_info: Any = None) -> Any:
+        if status[:3] == "404" and not state:
+            state.append("404")
+            return lambda data: None  # a legacy write() into the swallowed 404
+        state.append("passed")
+        return start_response(status, response_headers, exc_info)
+
+    result = app(environ, guarded)
+    if not state:
+        iterator = iter(result)
+        first = next(iterator, None)
+        if state and state[0] == "404":
+            _close(result)
+            return None
+        return _Prepended(first, iterator, result)
+    if state[0] == "404":
+        _close(result)
+        return None
+    return result
+
+
+def _close(result: Iterable[bytes]) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
+
+
+class _Prepended:
+    """An app's iterable whose first chunk was read ahead; closes the original."""
+
+    def __init__(self, first: bytes | None, rest: Iterator[bytes], result: Iterable[bytes]) -> None:
+        self._first = first
+        self._rest = rest
+        self._result = result
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._first is not None:
+            yield self._first
+        yield from self._rest
+
+    def close(self) -> None:
+        _close(self._result)
 
 
 class _ChunkIterator:

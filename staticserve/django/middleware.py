@@ -119,6 +119,12 @@ def build_static_files(overrides: Mapping[str, Any] | None = None) -> StaticFile
     extra_root = ss_settings.setting("ROOT")
     if extra_root:
         _add_root(files, extra_root, "/", "STATICSERVE_ROOT", "create it or fix the setting")
+    if files.config.fallback and not files.fallbacks:
+        raise ImproperlyConfigured(
+            f"STATICSERVE_FALLBACK = {files.config.fallback!r}: no static root holds that "
+            "file; set STATICSERVE_ROOT to the front end's build directory (e.g. dist) "
+            "or fix the setting"
+        )
     return files
 
 
@@ -182,6 +188,12 @@ class StaticServeMiddleware:
             if self.is_async:
                 return _ready(response)
             return response
+        if self.files.fallbacks:
+            url = self.files.fallback_url(request.path_info, request.method or "GET")
+            if url is not None:
+                if self.is_async:
+                    return self._afallback(request, url)
+                return self.fallback(request, url, self.get_response(request))
         if self.miss_header is not None and request.path_info.startswith(self.files.miss_prefixes):
             # A miss under the static prefix: Django answers it, but a cache
             # must not keep its error (a 404 page) any more than ours.
@@ -192,6 +204,35 @@ class StaticServeMiddleware:
 
     async def _amark_miss(self, request: HttpRequest) -> HttpResponseBase:
         return _mark_miss(await self.get_response(request), self.miss_header)  # type: ignore[arg-type]
+
+    async def _afallback(self, request: HttpRequest, url: str) -> HttpResponseBase:
+        return self.fallback(request, url, await self.get_response(request))
+
+    def fallback(
+        self, request: HttpRequest, url: str, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        """Django's 404 to a navigation that accepts HTML becomes the SPA's fallback file.
+
+        Every other answer of a view (an API's JSON, a redirect, a page) stands.
+        """
+        if response.status_code != 404:
+            if self.miss_header is not None and request.path_info.startswith(
+                self.files.miss_prefixes
+            ):
+                return _mark_miss(response, self.miss_header)  # type: ignore[arg-type]
+            return response
+        meta = request.META
+        headers = {name: meta[key] for key, name in _META_KEYS if key in meta}
+        method = request.method or "GET"
+        plan = self.files.plan_fallback(url, method, headers, meta.get("HTTP_ACCEPT"))
+        if plan is None:
+            return response
+        if plan.body.__class__ is bytes:
+            return _bytes_response(plan)
+        reader = BodyReader(plan.body, self.chunk_size)
+        if not reader.open():
+            return response
+        return StaticFileResponse(plan, reader, self.chunk_size, isinstance(request, ASGIRequest))
 
     def serve(self, request: HttpRequest) -> HttpResponseBase | None:
         """The static response for ``request``, or None to hand it to Django."""

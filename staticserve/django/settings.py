@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "SKIP_COMPRESS_EXTENSIONS": (),
     "COMPRESS_MIN_SAVING": 0.05,
     "COMPRESS_WORKERS": None,
+    "FALLBACK": None,
     "OPTIONS": {},
 }
 
@@ -154,6 +155,7 @@ def core_options() -> dict[str, Any]:
         "mimetypes": dict(mimetypes) if mimetypes else None,
         "charset": setting("CHARSET"),
         "autorefresh": bool(setting("AUTOREFRESH")),
+        "fallback": setting("FALLBACK"),
     }
     test = immutable_file_test()
     if test is not _MISSING:
