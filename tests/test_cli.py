@@ -197,3 +197,37 @@ def test_find_with_a_root_that_was_not_built_names_it(
     assert main(["find", "css/site.css", "--root", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(tmp_path) in err and "staticfiles.json" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--static-url", "static/"], ["--static-url", "/a/../b/"], ["-j", "0"], ["-j", "x"]],
+)
+def test_a_bad_build_option_is_one_line_naming_it(
+    args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build", str(EXAMPLE), "--out", str(tmp_path / "out"), *args])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and repr(args[1]) in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_build_accepts_a_cdn_url_as_static_url(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "build",
+                "-q",
+                str(EXAMPLE),
+                "--out",
+                str(out),
+                "--static-url",
+                "https://cdn.example/s/",
+            ]
+        )
+        == 0
+    )
+    assert (out / "staticfiles.json").is_file()

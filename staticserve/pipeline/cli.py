@@ -45,6 +45,29 @@ def _keep(text: str) -> int:
     return value
 
 
+def _static_url(text: str) -> str:
+    """``--static-url``: a path (``/static/``) or an absolute http(s) URL (a CDN)."""
+    is_path = text.startswith("/") and not text.startswith("//")
+    is_url = text.startswith(("http://", "https://"))
+    clean = ".." not in text.split("/") and not any(c.isspace() for c in text)
+    if (is_path or is_url) and clean:
+        return text
+    raise argparse.ArgumentTypeError(
+        f"bad static URL {text!r}: give the path ROOT is served under (e.g. /static/) "
+        "or an http(s):// URL, without '..' or spaces"
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of processes")
+    return value
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-i",
@@ -89,6 +112,7 @@ def add_build_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--static-url",
+        type=_static_url,
         default="/static/",
         help="URL prefix ROOT is served under, to resolve root-relative references "
         "(default /static/)",
@@ -113,7 +137,9 @@ def add_build_command(subparsers: Any) -> argparse.ArgumentParser:
         default=0.05,
         help="keep a compressed variant only if it saves this fraction (default 0.05)",
     )
-    p.add_argument("-j", "--workers", type=int, default=None, help="processes (default: CPUs)")
+    p.add_argument(
+        "-j", "--workers", type=_positive, default=None, help="processes (default: CPUs)"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     p.set_defaults(func=run_build)
     return p
