@@ -3,9 +3,9 @@
 Two replicas, each a real server with its own root built by ``staticserve
 build`` from the release-1 sources (A: gunicorn + ``StaticServeWSGI``, B:
 uvicorn + ``StaticServe``), sit behind a real Varnish with a round-robin
-director, configured as docs/cdn.md "Rolling deploys" says: origin
-``Cache-Control`` honoured, ``Accept-Encoding`` normalised, and a miss under
-``/static/`` asked of the other replicas before the client gets it.
+director, configured as docs/cdn.md "Rolling deploys" says (``rolling.vcl``):
+origin ``Cache-Control`` honoured, ``Accept-Encoding`` normalised, and a miss
+under ``/static/`` asked of the other replicas before the client gets it.
 
 A browser-like client loops through Varnish: it loads the page (HTML naming
 hashed assets, ``max-age=1``), fetches every asset it names (and those its
@@ -61,50 +61,8 @@ MAX_REQUESTS = 20_000  # bounds on the client loop, whatever happens
 CLIENT_LIFETIME = 90.0
 WAIT = 30.0  # deadline for each deploy condition
 
-VCL = """\
-vcl 4.1;
-
-import directors;
-
-backend a {{ .host = "127.0.0.1"; .port = "{port_a}"; }}
-backend b {{ .host = "127.0.0.1"; .port = "{port_b}"; }}
-
-sub vcl_init {{
-    new replicas = directors.round_robin();
-    replicas.add_backend(a);
-    replicas.add_backend(b);
-}}
-
-sub vcl_recv {{
-    # First attempt: the round-robin; a retried request asks each replica in turn.
-    if (req.restarts == 0) {{
-        set req.backend_hint = replicas.backend();
-    }} elsif (req.restarts == 1) {{
-        set req.backend_hint = a;
-    }} else {{
-        set req.backend_hint = b;
-    }}
-    if (req.http.Accept-Encoding ~ "(^|[ ,])br($|[ ,;])") {{
-        set req.http.Accept-Encoding = "br";
-    }} elsif (req.http.Accept-Encoding ~ "(^|[ ,])gzip($|[ ,;])") {{
-        set req.http.Accept-Encoding = "gzip";
-    }} else {{
-        unset req.http.Accept-Encoding;
-    }}
-}}
-
-sub vcl_deliver {{
-    # During a rolling deploy a static miss may be a file another replica has:
-    # ask the others before answering. (A 404 the cache stored answers the
-    # retry from the cache, which is why the origin marks misses no-store.)
-    if (req.restarts < 2 && (resp.status >= 500
-                             || (resp.status == 404 && req.url ~ "^/static/"))) {{
-        return (restart);
-    }}
-    if (obj.hits > 0) {{ set resp.http.X-Cache = "HIT"; }}
-    else {{ set resp.http.X-Cache = "MISS"; }}
-}}
-"""
+# The configuration docs/cdn.md "Rolling deploys" shows (the same file, byte for byte).
+VCL = Path(__file__).with_name("rolling.vcl")
 
 
 # -- the two releases ---------------------------------------------------------------
@@ -241,7 +199,11 @@ def running_varnish(workdir: Path, port_a: int, port_b: int) -> Iterator[Varnish
     require(VARNISHADM, "varnish")
     port = free_port()
     vcl = workdir / "rolling.vcl"
-    vcl.write_text(VCL.format(port_a=port_a, port_b=port_b))
+    text = VCL.read_text()
+    for placeholder, backend_port in (('.port = "8001"', port_a), ('.port = "8002"', port_b)):
+        assert placeholder in text
+        text = text.replace(placeholder, f'.port = "{backend_port}"')
+    vcl.write_text(text)
     log = workdir / "varnishd.log"
     command = [
         VARNISHD, "-F", "-n", str(workdir / "varnish"), "-a", f"127.0.0.1:{port}",
