@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -34,7 +35,7 @@ START_TIMEOUT = 60.0
 
 
 def serve(port: int, path: str, status: str, command: list[str]) -> int:
-    log = Path(f".docs-server-{port}.log")
+    log = Path(tempfile.gettempdir()) / f"docs-server-{os.getpid()}-{port}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -53,11 +54,16 @@ def serve(port: int, path: str, status: str, command: list[str]) -> int:
                 print(log.read_text(errors="replace"))
                 return 1
             time.sleep(0.05)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        conn.close()
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+        except (OSError, http.client.HTTPException) as exc:
+            print(f"probe GET {path} on {command}: no HTTP answer ({exc!r}); server log:")
+            print(log.read_text(errors="replace"))
+            return 1
         ok = response.status < 500 if status == "any" else response.status == int(status)
         print(f"probe GET {path} -> {response.status} ({command[0]} on port {port})")
         if not ok:
