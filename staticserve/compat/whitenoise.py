@@ -23,6 +23,7 @@ from ..wsgi import StaticServeWSGI, WSGIApp
 __all__ = [  # the Django classes are loaded lazily, by __getattr__ below
     "CompressedManifestStaticFilesStorage",  # noqa: F822
     "CompressedStaticFilesStorage",  # noqa: F822
+    "MissingFileError",  # noqa: F822
     "WhiteNoise",
     "WhiteNoiseMiddleware",  # noqa: F822
 ]
@@ -91,6 +92,9 @@ class WhiteNoise(StaticServeWSGI):
         self.charset = charset
         self.add_headers_function = add_headers_function
         self.index_file = "index.html" if index_file is True else (index_file or None)
+        if immutable_file_test is not None:
+            # As WhiteNoise: the compiled test is also the instance's method.
+            self.immutable_file_test = files.config.is_immutable  # type: ignore[method-assign]
         if root is not None:
             self.add_files(root, prefix)
 
@@ -109,7 +113,11 @@ def __getattr__(name: str) -> Any:
         from . import _whitenoise_django
 
         return getattr(_whitenoise_django, name)
-    if name in ("CompressedManifestStaticFilesStorage", "CompressedStaticFilesStorage"):
+    if name in (
+        "CompressedManifestStaticFilesStorage",
+        "CompressedStaticFilesStorage",
+        "MissingFileError",
+    ):
         from . import _whitenoise_storage
 
         return getattr(_whitenoise_storage, name)

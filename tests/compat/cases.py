@@ -152,6 +152,7 @@ CASES: list[Case] = [
     _c("plain", "/css/styles.css", **BR),
     _c("plain", "/css/styles.css", accept_encoding="br"),
     _c("plain", "/css/styles.css", accept_encoding="identity"),
+    _c("plain", "/css/styles.css", accept_encoding="*"),
     _c("plain", "/js/app.js", **BR),
     # HEAD and methods
     _c("plain", "/css/styles.css", "HEAD"),
@@ -273,6 +274,13 @@ ALLOWED: list[Allowed] = [
         lambda case: any("{" in v or k.startswith("if-") for k, v in case.headers),
         "Conditional requests",
         "a 304 repeats Last-Modified (RFC 9110 15.4.5)",
+    ),
+    Allowed(
+        "accept-encoding-star",
+        frozenset({"content-encoding", "etag", "body"}),
+        _header("accept-encoding", lambda v: v == "*"),
+        "Compressed variants",
+        "Accept-Encoding: * accepts any coding (RFC 9110 12.5.3): the smallest variant is sent",
     ),
     Allowed(
         "accept-ranges",
