@@ -53,6 +53,7 @@ def normalize_prefix(prefix: str) -> str:
 
 class _Root:
     __slots__ = (
+        "listed",
         "manifest_hashed",
         "manifest_tags",
         "manifest_written_ns",
@@ -60,6 +61,10 @@ class _Root:
         "prefix",
         "real",
     )
+
+    def links_inside(self, path: str) -> bool:
+        """Whether the symlink ``path`` resolves inside this root."""
+        return _is_within(os.path.realpath(path), self.real)
 
     def __init__(self, path: str, prefix: str) -> None:
         self.path = os.path.abspath(path)
@@ -69,6 +74,8 @@ class _Root:
         self.manifest_tags: dict[str, tuple[str, int | None]] = {}
         # The manifest's mtime: files modified later are not what it describes.
         self.manifest_written_ns: int | None = None
+        # Indexed from the manifest's file list (no walk): files are vetted when served.
+        self.listed = False
 
 
 class StaticIndex:
@@ -116,20 +123,31 @@ class StaticIndex:
                 path,
             )
             return
+        listed = None
         if self.config.manifest:
-            self._read_manifest(root)
+            listed = self._read_manifest(root)
             # Vite / webpack manifests: the files the bundler says it hashed.
             root.manifest_hashed |= bundler_hashed_names(root.path)
-        self._scan(root)
+        if listed is not None and not self.config.autorefresh:
+            # The build's manifest is the index's snapshot: no walk, no stat.
+            self._index_listed(root, listed)
+        else:
+            self._scan(root)
 
-    def _read_manifest(self, root: _Root) -> None:
+    def _read_manifest(self, root: _Root) -> dict[str, tuple[str, ...]] | None:
+        """Read the root's manifest into ``root``; return its file list if it has one.
+
+        The list (name → sibling encodings) is returned when every ``files``
+        entry records its siblings (``encodings``, written by ``staticserve
+        build``), i.e. when the manifest can stand in for a walk of the root.
+        """
         manifest_path = os.path.join(root.path, MANIFEST_NAME)
         try:
             with open(manifest_path, "rb") as f:
                 root.manifest_written_ns = os.fstat(f.fileno()).st_mtime_ns
                 data = json.loads(f.read())
         except FileNotFoundError:
-            return
+            return None
         except (OSError, ValueError) as exc:
             raise ConfigError(
                 f"staticserve: cannot read manifest {manifest_path}: {exc}; "
@@ -160,6 +178,72 @@ class StaticIndex:
                 # Django's own manifest: a hashed name carries its content's MD5.
                 # (Not its original's: Django rewrites only the hashed copy.)
                 root.manifest_tags[hashed] = (match.group(1), None)
+        listed: dict[str, tuple[str, ...]] = {}
+        for name, info in files.items():
+            encodings = info.get("encodings") if isinstance(info, dict) else None
+            if not isinstance(encodings, dict):
+                return None  # an older or Django manifest: walk the root instead
+            listed[name] = _intern(
+                tuple(e for _, e in SIBLING_ENCODINGS if isinstance(encodings.get(e), int))
+            )
+        return listed if files else None
+
+    def _index_listed(self, root: _Root, listed: dict[str, tuple[str, ...]]) -> None:
+        """Index a root from its manifest's file list, vetting names, not files.
+
+        What the walk checks on disk (a regular file, readable, no symlink out
+        of the root) is checked when the file is first served (:meth:`_load`).
+        """
+        root.listed = True
+        pending = self._pending
+        include_dotfiles = self.config.include_dotfiles
+        base = root.path
+        for name, encodings in listed.items():
+            parts = name.split("/")
+            if (
+                name == MANIFEST_NAME
+                or any(_bad_segment(p, include_dotfiles) for p in parts)
+                or not _is_utf8(name)
+            ):
+                logger.warning(
+                    "staticserve: manifest %s lists %r, which cannot be served; rebuild it",
+                    os.path.join(base, MANIFEST_NAME),
+                    name,
+                )
+                continue
+            last = parts[-1]
+            suffix = last[last.rfind(".") :] if "." in last else ""
+            if suffix in _SIBLING_SUFFIXES and name[: -len(suffix)] in listed:
+                continue  # a compressed sibling: served as a variant, not by name
+            url = root.prefix + name
+            if url not in pending:
+                pending[url] = (os.path.join(base, *parts), encodings)
+                self._url_root[url] = root
+        self._add_index_urls(root)
+
+    def _inside_root(self, root: _Root, path: str) -> bool:
+        """Whether ``path`` (below ``root``) resolves inside it: no symlink out.
+
+        One ``lstat`` per path segment below the root; a full ``realpath``
+        only when one of them is a symlink.
+        """
+        if self.config.follow_outside_symlinks:
+            return True
+        probe = root.path
+        for part in path[len(root.path) :].split(os.sep):
+            if not part:
+                continue
+            probe = os.path.join(probe, part)
+            try:
+                mode = os.lstat(probe).st_mode
+            except OSError:
+                return True  # gone: the stat in load_resource answers it
+            if stat_module.S_ISLNK(mode):
+                if _is_within(os.path.realpath(path), root.real):
+                    return True
+                logger.info("staticserve: not serving %s: it links outside the root", path)
+                return False
+        return True
 
     def _scan(self, root: _Root) -> None:
         seen_dirs = {root.real}
@@ -291,6 +375,8 @@ class StaticIndex:
         entry_point = self.config.is_entry_point(rel)
         hashed = not entry_point and rel in root.manifest_hashed
         try:
+            if root.listed and not self._inside_root(root, path):
+                raise FileGone(path)
             resource = load_resource(
                 url,
                 path,
@@ -302,6 +388,8 @@ class StaticIndex:
                 memory=None if self.config.autorefresh else self._memory,
                 source=pending,
                 hint_written_ns=root.manifest_written_ns,
+                built_siblings=root.listed,
+                vet_link=None if self.config.follow_outside_symlinks else root.links_inside,
             )
         except FileGone:
             with self._lock:

@@ -24,6 +24,7 @@ import os
 import stat as stat_module
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from email.utils import formatdate
 from time import monotonic
 
@@ -252,6 +253,8 @@ def load_resource(
     memory: MemoryBudget | None = None,
     source: tuple[str, tuple[str, ...]] | None = None,
     hint_written_ns: int | None = None,
+    built_siblings: bool = False,
+    vet_link: Callable[[str], bool] | None = None,
 ) -> Resource:
     """Stat a file (and its named siblings) and build its Resource.
 
@@ -262,31 +265,43 @@ def load_resource(
     file the hint describes (same size, other bytes), so the hint is ignored.
     ``revalidate`` sends ``no-cache`` whatever ``max_age`` says (HTML entry
     points). ``source`` is the index's ``(path, encodings)`` entry, kept by
-    reference. Raises FileGone.
+    reference. ``built_siblings`` (a root indexed from a build manifest that
+    lists siblings): compressed siblings are used only while the file is the
+    one the build wrote (its manifest size, not modified since) and only those
+    not modified since either, as a sibling made from other bytes would be
+    wrong bytes. ``vet_link`` is asked about a sibling that is a symlink (false:
+    it points out of the root, not used). Raises FileGone.
     """
     st = _stat_regular(path)
-    if (
+    as_built = (
         etag_hint is not None
         and etag_hint[1] in (None, st.st_size)
         and (hint_written_ns is None or st.st_mtime_ns <= hint_written_ns)
-    ):
-        etag = f'"{etag_hint[0]}"'
-    else:
-        etag = content_etag(path)
+    )
+    etag = f'"{etag_hint[0]}"' if as_built else content_etag(path)  # type: ignore[index]
     identity = Variant("identity", path, st.st_size, st.st_mtime_ns, etag)
 
     encoded = []
     for suffix, encoding in SIBLING_ENCODINGS:
-        if encoding not in encodings:
+        if encoding not in encodings or (built_siblings and not as_built):
             continue
+        sibling = path + suffix
         try:
-            sst = _stat_regular(path + suffix)
-        except FileGone:
+            sst = os.lstat(sibling)
+            if stat_module.S_ISLNK(sst.st_mode):
+                if vet_link is not None and not vet_link(sibling):
+                    continue
+                sst = os.stat(sibling)
+        except OSError:
             continue
+        if not stat_module.S_ISREG(sst.st_mode):
+            continue
+        if built_siblings and hint_written_ns is not None and sst.st_mtime_ns > hint_written_ns:
+            continue  # changed after the build: not made from this file's bytes
         # A sibling that does not save bytes is not worth a Vary header.
         if sst.st_size < st.st_size:
             tag = etag[:-1] + ETAG_SUFFIX[encoding] + '"'
-            encoded.append(Variant(encoding, path + suffix, sst.st_size, sst.st_mtime_ns, tag))
+            encoded.append(Variant(encoding, sibling, sst.st_size, sst.st_mtime_ns, tag))
     encoded.sort(key=lambda v: v.size)
 
     resource = Resource(

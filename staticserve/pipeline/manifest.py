@@ -6,6 +6,11 @@ Format::
      "hash": "<12 hex>", "paths": {original: hashed}, "version": "1.1",
      "releases": [newest release id, ...]}
 
+Every ``files`` entry also carries ``"encodings": {"br": size, "gzip": size,
+"zstd": size}``, the compressed siblings beside the file when the manifest was
+written (``{}`` for none): with it, and ``files`` listing every served file,
+the server's index starts from the manifest alone and never walks the root.
+
 A hashed file's ``files`` entry also carries ``"release": id``, the newest
 kept release using it (see :mod:`staticserve.pipeline.releases`), so files
 of earlier releases kept for a rolling deploy are described like the rest.
@@ -31,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,9 +151,28 @@ def write_manifest(
             n: known[n] if n in known else file_entry(root.joinpath(*n.split("/")), n)
             for n in files
         }
+    # The siblings as they are now, so a server's start-up need not look.
+    files = {n: {**e, "encodings": sibling_sizes(root, n)} for n, e in files.items()}
     path = root / name
     atomic_write(path, dumps(build_manifest(paths, files, extra, releases)))
     return path
+
+
+_SIBLINGS = ((".br", "br"), (".gz", "gzip"), (".zst", "zstd"))
+
+
+def sibling_sizes(root: Path, name: str) -> dict[str, int]:
+    """``{encoding: size}`` of the compressed siblings of ``root/name`` present on disk."""
+    base = root.joinpath(*name.split("/"))
+    sizes = {}
+    for suffix, encoding in _SIBLINGS:
+        try:
+            st = os.stat(f"{base}{suffix}")
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            sizes[encoding] = st.st_size
+    return sizes
 
 
 def read_manifest(path: str | os.PathLike[str]) -> Manifest:

@@ -47,6 +47,7 @@ def test_file_entry_has_size_sri_integrity_and_content_type(root: Path) -> None:
         "size": 3,
         "integrity": f"sha384-{digest}",
         "content_type": "text/css; charset=utf-8",
+        "encodings": {},
     }
 
 
@@ -155,3 +156,11 @@ def test_names_equal_djangos_for_files_without_references(tmp_path: Path, root: 
     django_manifest = json.loads(out.stdout)
     assert ours.paths == django_manifest["paths"]
     assert manifest_hash(ours.paths) == django_manifest["hash"]
+
+
+def test_file_entry_lists_its_compressed_siblings_and_their_sizes(root: Path) -> None:
+    write(root, "a.css", "p{}" * 100)
+    write(root, "a.css.br", "b" * 7)
+    write(root, "a.css.gz", "g" * 9)
+    data = json.loads(write_manifest(root, {}).read_bytes())
+    assert data["files"]["a.css"]["encodings"] == {"br": 7, "gzip": 9}
