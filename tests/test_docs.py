@@ -46,6 +46,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +69,7 @@ MARKER = re.compile(r"^\s*<!--\s*docs-test:\s*([a-z-]+)\s*(?::\s*(.*?))?\s*-->\s
 MARKER_KINDS = {"skip", "file", "probe"}
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^\s`]*)")
 BLOCK_TIMEOUT = 180
+PARALLEL_BLOCKS = 2  # CI has 2 cores; starting servers is mostly CPU (imports)
 
 # Commands that start a server (never end by themselves).
 SERVERS = {"gunicorn", "uvicorn", "granian", "flask", "litestar", "fastapi", "django-admin"}
@@ -376,8 +378,69 @@ def run_python(block: Block, app: Path) -> subprocess.CompletedProcess[str]:
 # -- the tests ----------------------------------------------------------------
 
 
+def run_block(block: Block, app_template: Path, workdir: Path) -> str | None:
+    """Run one block in a fresh copy of the app directory; None, or why it failed."""
+    app = workdir / "app"
+    shutil.copytree(app_template, app, symlinks=True)
+    if LANGS[block.lang] == "python":
+        what = block.text
+        try:
+            done = run_python(block, app)
+        except subprocess.TimeoutExpired:
+            return f"{block.where}: did not finish within {BLOCK_TIMEOUT}s"
+    else:
+        try:
+            what = shell_script(block)
+        except CannotRun as exc:
+            return (
+                f"{block.where}: {exc}; run it differently, or put "
+                "<!-- docs-test: skip: REASON --> directly above the fence"
+            )
+        (app / "docs_block.sh").write_text(what, encoding="utf-8")
+        try:
+            done = _run(["bash", "docs_block.sh"], app)
+        except subprocess.TimeoutExpired:
+            return f"{block.where}: did not finish within {BLOCK_TIMEOUT}s:\n{what}"
+    if done.returncode != 0:
+        return (
+            f"{block.where} failed (exit {done.returncode}) in {app}\n--- ran:\n{what}\n"
+            f"--- output:\n{done.stdout}"
+        )
+    return None
+
+
+def _to_run(block: Block) -> bool:
+    return "skip" not in block.markers and "file" not in block.markers
+
+
+@pytest.fixture(scope="session")
+def block_results(
+    request: pytest.FixtureRequest, app_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str | None]:
+    """Every selected block run up front, a few at a time.
+
+    The blocks are independent (each gets its own copy of the app directory and
+    its own ports), and most of their time is spent waiting for processes to
+    start, so running them side by side keeps this test quick on a loaded machine.
+    """
+    selected = [
+        item.callspec.params["block"]
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_documented_block_runs_as_written"
+    ]
+    todo = [b for b in selected if _to_run(b)]
+    with ThreadPoolExecutor(max_workers=PARALLEL_BLOCKS) as pool:
+        futures = {
+            b.where: pool.submit(run_block, b, app_template, tmp_path_factory.mktemp("block"))
+            for b in todo
+        }
+        return {where: future.result() for where, future in futures.items()}
+
+
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.where for b in BLOCKS])
-def test_documented_block_runs_as_written(block: Block, app_template: Path, tmp_path: Path) -> None:
+def test_documented_block_runs_as_written(
+    block: Block, block_results: dict[str, str | None]
+) -> None:
     if "skip" in block.markers:
         pytest.skip(f"marked: {block.markers['skip']}")
     if "file" in block.markers:
@@ -387,32 +450,9 @@ def test_documented_block_runs_as_written(block: Block, app_template: Path, tmp_
             "into the doc (the file is what the tests run)"
         )
         return
-    app = tmp_path / "app"
-    shutil.copytree(app_template, app, symlinks=True)
-    if LANGS[block.lang] == "python":
-        done = run_python(block, app)
-        what = block.text
-    else:
-        try:
-            what = shell_script(block)
-        except CannotRun as exc:
-            cannot = str(exc)
-        else:
-            cannot = ""
-        if cannot:
-            pytest.fail(
-                f"{block.where}: {cannot}; run it differently, or put "
-                "<!-- docs-test: skip: REASON --> directly above the fence"
-            )
-        (app / "docs_block.sh").write_text(what, encoding="utf-8")
-        try:
-            done = _run(["bash", "docs_block.sh"], app)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"{block.where}: did not finish within {BLOCK_TIMEOUT}s:\n{what}")
-    assert done.returncode == 0, (
-        f"{block.where} failed (exit {done.returncode}) in {app}\n--- ran:\n{what}\n--- output:\n"
-        f"{done.stdout}"
-    )
+    failure = block_results[block.where]
+    if failure:
+        pytest.fail(failure, pytrace=False)
 
 
 def test_every_marker_is_well_formed_and_sits_on_a_fence() -> None:
