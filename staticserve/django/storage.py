@@ -36,6 +36,8 @@ from django.core.files.base import ContentFile
 
 from ..media_types import extension_of
 from ..pipeline import BuildWarning, compress_tree
+from ..pipeline.cache import BuildCache, settings_key
+from ..pipeline.compress import available_encodings
 from ..pipeline.manifest import build_manifest, dumps, file_entry
 from ..pipeline.releases import History, history_from, plan_release, prune
 from . import settings as ss_settings
@@ -96,14 +98,37 @@ class _CompressMixin:
         self.compress_encodings = _option(compress_encodings, "COMPRESS_ENCODINGS")
         self.compress_workers = _option(compress_workers, "COMPRESS_WORKERS")
 
+    #: The manifest the build cache is tied to (None: this storage writes none).
+    cache_manifest: str | None = None
+
+    def _cache_key(self) -> str:
+        return settings_key(
+            kind=f"django:{type(self).__name__}",
+            encodings=list(self.compress_encodings or available_encodings()),
+            min_saving=float(ss_settings.setting("COMPRESS_MIN_SAVING")),
+        )
+
+    def load_build_cache(self) -> None:
+        """Read STATIC_ROOT's build cache, before post-processing changes anything."""
+        loaded = BuildCache.load(self.location, self._cache_key(), self.cache_manifest)  # type: ignore[attr-defined]
+        if loaded.warning is not None:
+            logger.warning("staticserve: %s", loaded.warning)
+        self._build_cache = loaded.cache
+
     def compress(self, names: Iterable[str]) -> None:
+        # Unchanged files (same stat, same siblings) are not read again, and
+        # known content is not recompressed: see staticserve.pipeline.cache.
+        cache = getattr(self, "_build_cache", None) or BuildCache(self._cache_key())
+        names = _names_to_compress(names)
         summary = compress_tree(
             self.location,  # type: ignore[attr-defined]
-            _names_to_compress(names),
+            names,
             encodings=self.compress_encodings,
             min_saving=float(ss_settings.setting("COMPRESS_MIN_SAVING")),
             workers=self.compress_workers,
+            cache=cache,
         )
+        cache.save(self.location, names, self.cache_manifest)  # type: ignore[attr-defined]
         for warning in summary.warnings:
             logger.warning("staticserve: %s", warning)
         logger.info("staticserve: compressed static files\n%s", summary.table())
@@ -117,6 +142,7 @@ class CompressedStaticFilesStorage(_CompressMixin, StaticFilesStorage):
     ) -> Iterator[tuple[str, str, bool]]:
         if dry_run:
             return
+        self.load_build_cache()
         self.compress(paths)
         # One report per file, so collectstatic's "N post-processed" is true.
         for name in sorted(paths):
@@ -129,6 +155,10 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
     #: Rewrite ES-module import/export paths (subclass and set False to match Django).
     es_modules = True
     support_js_module_import_aggregation = False  # ours replace Django's patterns
+
+    @property
+    def cache_manifest(self) -> str | None:  # type: ignore[override]
+        return self.manifest_name
 
     def __init__(
         self,
@@ -194,6 +224,7 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         self._processed = []
         if dry_run:
             return
+        self.load_build_cache()  # while the previous manifest is still in place
         for name, hashed_name, processed in super().post_process(paths, dry_run, **options):
             yield name, hashed_name, processed
         # Django's generator saved the manifest (save_manifest below) on its way out.

@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._files import BuildError
+from ._files import BuildError, BuildWarning
+from .cache import BuildCache, settings_key, stat_of
 from .collect import DEFAULT_IGNORE, Source, collect, find, parse_source
-from .compress import compress_tree
-from .hashing import hash_and_rewrite
+from .compress import available_encodings, compress_tree
+from .hashing import REWRITTEN_EXTENSIONS, hash_and_rewrite
 from .manifest import MANIFEST_NAME, file_entry, served_names, write_manifest
 from .releases import DEFAULT_KEEP, History, load_history, plan_release, prune
 
@@ -125,6 +126,12 @@ def add_build_command(subparsers: Any) -> argparse.ArgumentParser:
         help="keep the hashed files of N releases in ROOT, this one included, and delete "
         f"older releases' hashed files (default {DEFAULT_KEEP}; unhashed files are never deleted)",
     )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ignore the build cache in ROOT (rebuild and recompress everything); "
+        "a fresh cache is still written",
+    )
     p.add_argument("--no-compress", action="store_true", help="do not write compressed siblings")
     p.add_argument(
         "--encodings",
@@ -213,6 +220,10 @@ def run_build(
     try:
         sources = [parse_source(s) for s in args.sources]
         root: Path = args.out
+        loaded = None
+        if not (args.dry_run or args.clear or args.no_cache):
+            # Loaded before collect (and with the previous manifest in place).
+            loaded = BuildCache.load(root, _cache_key(args))
         result = collect(
             sources,
             root,
@@ -233,30 +244,39 @@ def run_build(
             return 0
         # Read before anything changes the root: the manifest is the history.
         history, warnings = load_history(root)
+        if loaded is not None and loaded.warning is not None:
+            warnings.append(loaded.warning)
         for warning in warnings:
             print(f"warning: {warning}", file=err)
+        if loaded is not None and loaded.note is not None:
+            say(loaded.note)
+        cache = loaded.cache if loaded is not None else BuildCache(_cache_key(args))
         paths: dict[str, str] = {}
         known: dict[str, dict] = {}
         if not args.no_hash:
+            names = list(result.files)
+            reuse = cache.reusable(root, names, REWRITTEN_EXTENSIONS)
             hashed = hash_and_rewrite(
                 root,
-                result.files,
+                names,
                 static_url=args.static_url,
                 strict=args.strict,
                 keep_only_hashed=args.keep_only_hashed,
+                unchanged=reuse.paths,
             )
-            for warning in hashed.warnings:
+            cache.record_originals(
+                reuse, hashed.paths, hashed.entries, hashed.references, hashed.warnings
+            )
+            for warning in _in_name_order(names, reuse.warnings, hashed.warnings):
                 print(f"warning: {warning}", file=err)
-            paths, known = hashed.paths, hashed.entries
-            say(f"hash: {len(paths)} files, {len(hashed.written)} hashed files written")
+            paths, known = hashed.paths, {**reuse.entries, **hashed.entries}
+            say(
+                f"hash: {len(paths)} files, {len(hashed.written)} hashed files written, "
+                f"{len(reuse.paths)} unchanged (build cache)"
+            )
         served = served_names(root)
-        plan = plan_release(
-            history,
-            paths,
-            _entries(root, served, known, history),
-            keep=args.keep,
-            present=served,
-        )
+        entries = _entries(root, served, known, history, cache)
+        plan = plan_release(history, paths, entries, keep=args.keep, present=served)
         # Files of releases about to be pruned are not worth compressing.
         served = [n for n in served if n in plan.files]
         if not args.no_compress:
@@ -268,6 +288,7 @@ def run_build(
                 min_saving=args.min_saving,
                 workers=args.workers,
                 progress=_Progress(err, not args.quiet),
+                cache=cache,
             )
             for warning in summary.warnings:
                 print(f"warning: {warning}", file=err)
@@ -282,6 +303,7 @@ def run_build(
             releases=plan.releases,
         )
         removed = prune(root, plan.prune)
+        cache.save(root, plan.files)  # last: it describes the root as it is now
         say(
             f"releases: {plan.release} (this build) + {len(plan.releases) - 1} earlier kept"
             f" (--keep {args.keep}), {len(removed)} hashed files of older releases pruned"
@@ -350,22 +372,61 @@ def _recorded_sources(root: Path) -> tuple[list[Source], dict[str, str]]:
 
 
 def _entries(
-    root: Path, served: list[str], known: dict[str, dict], history: History
+    root: Path,
+    served: list[str],
+    known: dict[str, dict],
+    history: History,
+    cache: BuildCache,
 ) -> dict[str, dict]:
     """The ``files`` entry of every served name, reading only files not described yet."""
     entries = {}
     for name in served:
-        entry = known.get(name)
+        entry = known.get(name) or cache.entry(root, name)
         if entry is None:
             path = root.joinpath(*name.split("/"))
             old = history.entries.get(name)
             # A kept hashed file is content-addressed: same name and size, same facts.
             if old is not None and _size(path) == old.get("size"):
-                entry = old
+                entry = {k: v for k, v in old.items() if k != "release"}
             else:
                 entry = file_entry(path, name)
+        if cache.files.get(name, {}).get("e") != entry:
+            stat = stat_of(root.joinpath(*name.split("/")))
+            if stat is not None:
+                cache.update(name, stat, e=entry)
         entries[name] = entry
     return entries
+
+
+def _in_name_order(
+    names: list[str], cached: dict[str, list[BuildWarning]], fresh: list[BuildWarning]
+) -> list[BuildWarning]:
+    """Warnings as a build without the cache reports them: by file, in name order."""
+    by_file: dict[str, list[BuildWarning]] = {}
+    for warning in fresh:
+        by_file.setdefault(warning.file, []).append(warning)
+    ordered = []
+    for name in names:
+        ordered.extend(cached.get(name, ()))
+        ordered.extend(by_file.pop(name, ()))
+    for rest in by_file.values():
+        ordered.extend(rest)
+    return ordered
+
+
+def _cache_key(args: argparse.Namespace) -> str:
+    """What, besides the sources, decides this build's output."""
+    return settings_key(
+        kind="build",
+        static_url=args.static_url,
+        strict=args.strict,
+        hash=not args.no_hash,
+        keep_only_hashed=args.keep_only_hashed,
+        link=args.link,
+        compress=not args.no_compress,
+        encodings=args.encodings or ",".join(available_encodings()),
+        min_saving=args.min_saving,
+    )
 
 
 def _size(path: Path) -> int | None:

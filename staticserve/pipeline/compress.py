@@ -15,12 +15,19 @@ process pool (Brotli 11 is the cost), biggest jobs first so that one large
 bundle does not finish alone at the end. A sibling whose mtime equals its
 file's mtime is up to date and is not recompressed.
 
+With a build cache (``cache=``, :mod:`staticserve.pipeline.cache`), a file
+whose stat and siblings' stats are as recorded is not even read, a "not
+worth it" decision is remembered per content (no retry of incompressible
+files on every build), and a file whose content is already compressed under
+another name (or under its own name before a touch) gets a copy of those
+siblings instead of a new compression.
+
 Public API::
 
     available_encodings() -> tuple[str, ...]
     compress_bytes(data: bytes, encoding: str) -> bytes
     compress_tree(root, names=None, encodings=None, min_saving=0.05,
-                  workers=None, progress=None) -> CompressSummary
+                  workers=None, progress=None, cache=None) -> CompressSummary
 """
 
 from __future__ import annotations
@@ -33,9 +40,13 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..media_types import is_compressible
 from ._files import BuildError, BuildWarning, atomic_write, read_bytes
+
+if TYPE_CHECKING:
+    from .cache import BuildCache
 
 try:
     import brotli
@@ -185,12 +196,15 @@ def compress_tree(
     min_saving: float = 0.05,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cache: BuildCache | None = None,
 ) -> CompressSummary:
     """Write compressed siblings for ``names`` (default: every served file under ``root``).
 
     ``encodings`` defaults to every available one; ``workers`` defaults to the
     CPU count (1 runs in-process); ``progress(done, total)`` is called as jobs
-    finish. Returns a :class:`CompressSummary`.
+    finish; ``cache`` (a :class:`~staticserve.pipeline.cache.BuildCache`)
+    skips work whose result is known and records what was done. Returns a
+    :class:`CompressSummary`.
     """
     started = time.perf_counter()
     root = Path(root)
@@ -203,21 +217,35 @@ def compress_tree(
     # Group by content so identical files (an original and its hashed copy)
     # are compressed once.
     groups: dict[tuple[int, bytes], list[Path]] = {}
+    done: set[tuple[Path, str]] = set()  # (file, encoding) settled from the cache
+    recorded: list[tuple[Path, str, str]] = []  # (file, name, digest) to record after
     for name in sorted(set(names)):
         if not is_compressible(name):
             summary.skipped_incompressible += 1
             continue
         path = root.joinpath(*name.split("/"))
-        data = read_bytes(path)
         summary.files += 1
+        if cache is not None and cache.siblings_fresh(path, name, encs):
+            for enc in encs:
+                summary.encodings[enc].up_to_date += 1
+            continue
+        data = read_bytes(path)
         key = (len(data), hashlib.blake2b(data, digest_size=16).digest())
         groups.setdefault(key, []).append(path)
+        if cache is not None:
+            digest = f"{key[0]}-{key[1].hex()}"
+            recorded.append((path, name, digest))
+            for enc in encs:
+                if _from_cache(cache, root, path, name, digest, enc, summary):
+                    done.add((path, enc))
 
     jobs: list[tuple[int, list[str], str]] = []
     for (size, _), paths in groups.items():
         for enc in encs:
             stale = []
             for path in paths:
+                if (path, enc) in done:
+                    continue
                 sibling = _siblings_of(path, SUFFIXES[enc])
                 try:
                     fresh = sibling.stat().st_mtime_ns == path.stat().st_mtime_ns
@@ -267,5 +295,40 @@ def compress_tree(
                 # Fail fast: do not compress the rest of the tree after an error.
                 pool.shutdown(cancel_futures=True)
                 raise
+    if cache is not None:
+        for path, name, digest in recorded:
+            cache.record_siblings(path, name, digest, encs)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _from_cache(
+    cache: BuildCache,
+    root: Path,
+    path: Path,
+    name: str,
+    digest: str,
+    enc: str,
+    summary: CompressSummary,
+) -> bool:
+    """Settle ``path``'s ``enc`` sibling from a known compression of the same content."""
+    donor = cache.donor(root, digest, enc, prefer=name)
+    if donor is None:
+        return False
+    sibling = _siblings_of(path, SUFFIXES[enc])
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError as exc:
+        raise BuildError(f"{path}: file vanished during the build") from exc
+    if donor == 0:
+        if os.path.lexists(sibling):
+            os.unlink(sibling)  # stale variant from an earlier build
+        summary.encodings[enc].not_worth_it += 1
+        return True
+    if donor == sibling:
+        # Same bytes under the same name (a touched file): only the mtime moves.
+        os.utime(sibling, ns=(mtime, mtime))
+    else:
+        atomic_write(sibling, read_bytes(donor), mtime_ns=mtime)
+    summary.encodings[enc].up_to_date += 1
+    return True

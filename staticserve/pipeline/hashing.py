@@ -28,7 +28,7 @@ Public API::
     hashed_name(name: str, content: bytes) -> str
     find_references(name: str, text: str) -> list[Reference]
     hash_and_rewrite(root, names, *, static_url="/static/", strict=False,
-                     keep_only_hashed=False, dry_run=False) -> HashResult
+                     keep_only_hashed=False, dry_run=False, unchanged=None) -> HashResult
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import json
 import os
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -257,7 +257,9 @@ class HashResult:
     identical ones are not rewritten); ``entries`` holds the manifest ``files``
     entries (size, integrity, content type) of every original and hashed
     file, computed from bytes already in memory, for ``write_manifest``;
-    ``warnings`` are missing references, skipped files and syntax problems.
+    ``warnings`` are missing references, skipped files and syntax problems;
+    ``references`` lists, per rewritten file, the names it references (what
+    the incremental build cache propagates changes along).
     """
 
     paths: dict[str, str] = field(default_factory=dict)
@@ -265,6 +267,7 @@ class HashResult:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     warnings: list[BuildWarning] = field(default_factory=list)
+    references: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -465,6 +468,7 @@ def hash_and_rewrite(
     strict: bool = False,
     keep_only_hashed: bool = False,
     dry_run: bool = False,
+    unchanged: Mapping[str, str] | None = None,
 ) -> HashResult:
     """Write a content-hashed copy of every file in ``names`` under ``root``.
 
@@ -474,6 +478,11 @@ def hash_and_rewrite(
     rewritten. With ``keep_only_hashed`` the originals are deleted afterwards.
     ``static_url`` is the URL prefix the root is served under, used to resolve
     root-relative references such as ``/static/img/a.png``.
+
+    ``unchanged`` (from the incremental build cache, pipeline/cache.py) maps
+    names whose hashed copy is known to be current (same content, and every
+    file they reference unchanged) to that hashed name: they are not read,
+    parsed or written again, but count as present when resolving references.
     """
     root = Path(root)
     if not static_url.endswith("/"):
@@ -482,7 +491,7 @@ def hash_and_rewrite(
     name_set = set(names)
     result = HashResult()
     docs: dict[str, _Doc] = {}
-    hashed: dict[str, str] = {}
+    hashed: dict[str, str] = {n: h for n, h in (unchanged or {}).items() if n in name_set}
 
     def first_pass(name: str) -> tuple[str, _Doc | None, HashResult]:
         local = HashResult()  # per task, merged in name order: deterministic warnings
@@ -504,7 +513,7 @@ def hash_and_rewrite(
     # Threads, not processes: the work is mostly file system calls, which
     # release the GIL and overlap well even on two cores.
     with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
-        for name, doc, local in pool.map(first_pass, names):
+        for name, doc, local in pool.map(first_pass, [n for n in names if n not in hashed]):
             result.warnings.extend(local.warnings)
             result.written.extend(local.written)
             result.entries.update(local.entries)
@@ -534,6 +543,7 @@ def hash_and_rewrite(
         if not dry_run:
             _write_hashed(root, hashed[name], data, result)
 
+    result.references = {n: sorted({t for _, t in doc.refs}) for n, doc in docs.items()}
     result.paths = {name: hashed[name] for name in names}
     if dry_run:
         return result

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from staticserve.pipeline.cache import CACHE_NAME
+
 
 def write(base: Path, rel: str, content: str | bytes = "x") -> Path:
     path = base.joinpath(*rel.split("/"))
@@ -19,10 +21,16 @@ def write(base: Path, rel: str, content: str | bytes = "x") -> Path:
 
 
 def tree(base: Path) -> dict[str, bytes]:
-    """Every file under ``base`` (symlinks followed) as name -> bytes."""
+    """Every file under ``base`` (symlinks followed) as name -> bytes.
+
+    Leaves out the build cache: it records this machine's file stats (never
+    served), so it is the one file two equal builds do not share.
+    """
     out = {}
     for dirpath, _dirs, files in os.walk(base):
         for f in files:
+            if f == CACHE_NAME and Path(dirpath) == base:
+                continue
             p = Path(dirpath, f)
             out[p.relative_to(base).as_posix()] = p.read_bytes()
     return out

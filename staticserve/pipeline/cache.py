@@ -1,0 +1,412 @@
+"""The incremental build cache: ``ROOT/.staticserve-cache.json``.
+
+A rebuild should cost what changed, not what exists. Brotli 11 dominates a
+build, then reading and hashing every file; the cache lets a rebuild skip
+both for everything a change does not reach, and its output stays
+byte-identical to a build without it.
+
+What it records, for the root it sits in:
+
+* ``files``: per served name, its ``(size, mtime_ns)``, its manifest entry,
+  a content digest, and per encoding the ``(size, mtime_ns)`` of its
+  compressed sibling, or ``0`` when that variant was not worth keeping.
+  A name whose file and siblings still have those stats is neither read nor
+  recompressed. A file whose content is known under another name (a touched
+  or renamed file, Django's rewritten hashed copies) gets its siblings copied
+  from that name's, not recompressed.
+* ``originals``: per collected name, its stat, hashed name, the names it
+  references and its warnings. A name is reused when it and its hashed copy
+  are unchanged and nothing it references (transitively) changed; a change
+  therefore propagates to exactly the files that reference it. When the set
+  of names changes (a file added, deleted, renamed), every rewritable file
+  (CSS, JS, maps) is rescanned, because references to missing files may now
+  resolve (or the reverse).
+
+Trust: a cache is used only if its ``key`` (the build settings, the
+compressor versions and the source of the modules that produce output)
+matches, and its ``manifest`` digest matches the manifest in the root: a
+cache copied from another root, or left by a build interrupted before its
+manifest switch, is ignored with a warning, as is a corrupt one. Every entry
+is checked against the file's stat before use. The cache is a dotfile,
+written atomically and last, and never served.
+
+Public API::
+
+    CACHE_NAME = ".staticserve-cache.json"
+    settings_key(**settings) -> str
+    BuildCache(key), BuildCache.load(root, key, manifest=MANIFEST_NAME) -> LoadedCache
+    BuildCache.save(root, served, manifest=MANIFEST_NAME) -> None
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import posixpath
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._files import BuildError, BuildWarning, atomic_write, read_bytes
+from .manifest import MANIFEST_NAME
+
+CACHE_NAME = ".staticserve-cache.json"
+FORMAT = "staticserve-build-cache/1"
+_SUFFIXES = {"br": ".br", "gzip": ".gz", "zstd": ".zst"}
+_HERE = Path(__file__).resolve().parent
+# The modules whose code decides the bytes a build writes: a change to any
+# of them (an upgrade, a local edit) invalidates every cache.
+_OUTPUT_MODULES = (
+    _HERE / "_files.py",
+    _HERE / "cache.py",
+    _HERE / "compress.py",
+    _HERE / "hashing.py",
+    _HERE / "manifest.py",
+    _HERE.parent / "media_types.py",
+)
+
+Stat = tuple[int, int]
+
+
+def settings_key(**settings: object) -> str:
+    """A digest of everything besides the inputs that decides a build's output."""
+    h = hashlib.sha256(FORMAT.encode())
+    for module in _OUTPUT_MODULES:
+        try:
+            h.update(module.read_bytes())
+        except OSError:  # pragma: no cover - a frozen install: fall back to the version
+            from importlib.metadata import version
+
+            h.update(version("staticserve-http").encode())
+    versions = {}
+    for lib in ("brotli", "zstandard"):
+        try:
+            versions[lib] = getattr(__import__(lib), "__version__", "?")
+        except ImportError:
+            versions[lib] = None
+    h.update(json.dumps({**settings, **versions}, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:32]
+
+
+def stat_of(path: str | os.PathLike[str]) -> Stat | None:
+    """``(size, mtime_ns)`` of a regular file (symlinks followed), None if there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+def _digest_names(names: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(names).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _manifest_digest(root: Path, manifest: str | None) -> str | None:
+    if manifest is None:
+        return None
+    try:
+        return hashlib.sha256((root / manifest).read_bytes()).hexdigest()[:32]
+    except OSError:
+        return None
+
+
+@dataclass
+class LoadedCache:
+    """:meth:`BuildCache.load`'s answer: the cache (empty if unusable) and why."""
+
+    cache: BuildCache
+    note: str | None = None  # not used, and why (settings changed): say it
+    warning: BuildWarning | None = None  # not used because corrupt or foreign
+
+
+@dataclass
+class Reuse:
+    """Originals whose hashed copy is current, with their entries and warnings."""
+
+    paths: dict[str, str] = field(default_factory=dict)
+    entries: dict[str, dict] = field(default_factory=dict)
+    warnings: dict[str, list[BuildWarning]] = field(default_factory=dict)
+    stats: dict[str, Stat | None] = field(default_factory=dict)
+
+
+class BuildCache:
+    """The cache of one root (see the module docstring)."""
+
+    def __init__(
+        self,
+        key: str,
+        files: dict[str, dict] | None = None,
+        originals: dict[str, dict] | None = None,
+        names: str | None = None,
+    ) -> None:
+        self.key = key
+        self.files: dict[str, dict] = files or {}
+        self.originals: dict[str, dict] = originals or {}
+        self.names = names
+        self._by_digest: dict[str, list[str]] | None = None
+
+    # -- loading and saving ------------------------------------------------
+
+    @classmethod
+    def load(
+        cls, root: str | os.PathLike[str], key: str, manifest: str | None = MANIFEST_NAME
+    ) -> LoadedCache:
+        """The cache in ``root``; an empty one (and the reason) when it cannot be trusted."""
+        root = Path(root)
+        path = root / CACHE_NAME
+        if not path.exists():
+            return LoadedCache(cls(key))
+
+        def ignored(why: str) -> LoadedCache:
+            return LoadedCache(
+                cls(key), warning=BuildWarning(str(path), None, f"{why}; ignored (full build)")
+            )
+
+        try:
+            data = json.loads(read_bytes(path).decode("utf-8"))
+            if not isinstance(data, dict) or data.get("format") != FORMAT:
+                return ignored("not a staticserve build cache of this format")
+            files, originals = data.get("files"), data.get("originals")
+            if not _valid_files(files) or not _valid_originals(originals):
+                return ignored("build cache is corrupt (malformed entries)")
+        except (BuildError, UnicodeDecodeError, ValueError) as exc:
+            return ignored(f"build cache is corrupt ({exc})")
+        if data.get("key") != key:
+            return LoadedCache(
+                cls(key), note="build cache is for other settings or another version: full build"
+            )
+        if data.get("manifest") != _manifest_digest(root, manifest):
+            return ignored(
+                "build cache does not belong to this root's manifest (copied from elsewhere, "
+                "or left by an interrupted build)"
+            )
+        names = data.get("names")
+        return LoadedCache(cls(key, files, originals, names if isinstance(names, str) else None))
+
+    def save(
+        self,
+        root: str | os.PathLike[str],
+        served: Iterable[str],
+        manifest: str | None = MANIFEST_NAME,
+    ) -> None:
+        """Write the cache for the names now ``served`` (written last, atomically)."""
+        root = Path(root)
+        keep = set(served)
+        data = {
+            "format": FORMAT,
+            "key": self.key,
+            "manifest": _manifest_digest(root, manifest),
+            "names": self.names,
+            "files": {n: self.files[n] for n in sorted(self.files) if n in keep},
+            "originals": {n: self.originals[n] for n in sorted(self.originals)},
+        }
+        atomic_write(root / CACHE_NAME, json.dumps(data, separators=(",", ":")).encode())
+
+    # -- per-file facts ----------------------------------------------------
+
+    def update(self, name: str, stat: Stat, **facts: object) -> None:
+        """Record facts about ``name`` as it is at ``stat`` (older facts go if it changed)."""
+        record = self.files.get(name)
+        if record is None or (record["s"], record["m"]) != stat:
+            record = self.files[name] = {"s": stat[0], "m": stat[1]}
+            self._by_digest = None
+        record.update(facts)
+        if "d" in facts:
+            self._by_digest = None
+
+    def entry(self, root: Path, name: str) -> dict | None:
+        """The manifest entry recorded for ``name`` if the file is unchanged."""
+        record = self.files.get(name)
+        if record is None or "e" not in record:
+            return None
+        if stat_of(root.joinpath(*name.split("/"))) != (record["s"], record["m"]):
+            return None
+        return record["e"]
+
+    # -- compression -------------------------------------------------------
+
+    def siblings_fresh(self, path: Path, name: str, encodings: Collection[str]) -> bool:
+        """Whether ``name``'s file and compressed siblings are exactly as recorded."""
+        record = self.files.get(name)
+        if record is None or "z" not in record:
+            return False
+        if stat_of(path) != (record["s"], record["m"]):
+            return False
+        states = record["z"]
+        for encoding in encodings:
+            state = states.get(encoding)
+            sibling = path.with_name(path.name + _SUFFIXES[encoding])
+            if state == 0:
+                if os.path.lexists(sibling):
+                    return False
+            elif state is None or stat_of(sibling) != tuple(state):
+                return False
+        return True
+
+    def donor(
+        self, root: Path, digest: str, encoding: str, prefer: str | None = None
+    ) -> Path | int | None:
+        """A verified sibling holding ``encoding`` of content ``digest``; 0 = not worth it.
+
+        A sibling is valid while its own stat is as recorded: it holds the
+        compression of the content recorded as ``d``, whatever its file became
+        since. ``prefer`` (the name being compressed) is tried first, so a
+        touched file keeps its own siblings.
+        """
+        if self._by_digest is None:
+            self._by_digest = {}
+            for name, record in self.files.items():
+                if "d" in record and "z" in record:
+                    self._by_digest.setdefault(record["d"], []).append(name)
+        candidates = self._by_digest.get(digest, [])
+        if prefer in candidates:
+            candidates = [prefer, *(n for n in candidates if n != prefer)]
+        for name in candidates:
+            state = self.files[name]["z"].get(encoding)
+            if state == 0:
+                return 0  # content-determined (min_saving is part of the key)
+            if state is None:
+                continue
+            path = root.joinpath(*name.split("/"))
+            sibling = path.with_name(path.name + _SUFFIXES[encoding])
+            if stat_of(sibling) == tuple(state):
+                return sibling
+        return None
+
+    def record_siblings(
+        self, path: Path, name: str, digest: str, encodings: Collection[str]
+    ) -> None:
+        """Record ``name``'s content digest and the stat of each of its siblings."""
+        stat = stat_of(path)
+        if stat is None:
+            return
+        states: dict[str, object] = {}
+        for encoding in encodings:
+            sibling = stat_of(path.with_name(path.name + _SUFFIXES[encoding]))
+            states[encoding] = 0 if sibling is None else list(sibling)
+        self.update(name, stat, d=digest, z=states)
+
+    # -- hashing -----------------------------------------------------------
+
+    def reusable(self, root: Path, names: list[str], rewritable: Collection[str]) -> Reuse:
+        """The originals among ``names`` whose hashed copy needs no work this build.
+
+        ``names`` are the collected names, sorted. Also returns every name's
+        stat, taken now (before hashing may delete originals).
+        """
+        reuse = Reuse()
+        names_digest = _digest_names(names)
+        same_names = names_digest == self.names
+        self.names = names_digest
+        dirty = []
+        for name in names:
+            stat = reuse.stats[name] = stat_of(root.joinpath(*name.split("/")))
+            record = self.originals.get(name)
+            if record is None or stat != (record["s"], record["m"]):
+                dirty.append(name)
+                continue
+            if not same_names and posixpath.splitext(name)[1].lower() in rewritable:
+                dirty.append(name)
+                continue
+            hashed = record["h"]
+            entry = self.entry(root, hashed)
+            if entry is None:
+                dirty.append(name)  # the hashed copy is gone or was changed
+                continue
+            reuse.paths[name] = hashed
+            reuse.entries[name] = record["e"]
+            reuse.entries[hashed] = entry
+            reuse.warnings[name] = [BuildWarning(f, line, m) for f, line, m in record["w"]]
+        # A change reaches every file that references the changed one, transitively.
+        users: dict[str, list[str]] = {}
+        for name in reuse.paths:
+            for target in self.originals[name].get("t", ()):
+                users.setdefault(target, []).append(name)
+        while dirty:
+            for user in users.get(dirty.pop(), ()):
+                if user in reuse.paths:
+                    hashed = reuse.paths.pop(user)
+                    reuse.entries.pop(user, None)
+                    reuse.entries.pop(hashed, None)
+                    reuse.warnings.pop(user, None)
+                    dirty.append(user)
+        return reuse
+
+    def record_originals(
+        self,
+        reuse: Reuse,
+        paths: Mapping[str, str],
+        entries: Mapping[str, Mapping],
+        references: Mapping[str, list[str]],
+        warnings: Iterable[BuildWarning],
+    ) -> None:
+        """Remember this build's hashing of every collected name (``paths``)."""
+        by_file: dict[str, list[list[object]]] = {}
+        for w in warnings:
+            by_file.setdefault(w.file, []).append([w.file, w.line, w.message])
+        originals = {}
+        for name, hashed in paths.items():
+            stat = reuse.stats.get(name)
+            if name in reuse.paths:
+                originals[name] = self.originals[name]
+            elif stat is not None and name in entries:
+                record: dict[str, object] = {
+                    "s": stat[0],
+                    "m": stat[1],
+                    "h": hashed,
+                    "e": dict(entries[name]),
+                    "w": by_file.get(name, []),
+                }
+                if references.get(name):
+                    record["t"] = list(references[name])
+                originals[name] = record
+        self.originals = originals
+
+
+def _is_stat(value: object) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value)
+
+
+def _valid_files(files: object) -> bool:
+    if not isinstance(files, dict):
+        return False
+    for record in files.values():
+        if not isinstance(record, dict) or type(record.get("s")) is not int:
+            return False
+        if type(record.get("m")) is not int:
+            return False
+        if "e" in record and not isinstance(record["e"], dict):
+            return False
+        if "d" in record and not isinstance(record["d"], str):
+            return False
+        states = record.get("z", {})
+        if not isinstance(states, dict) or any(s != 0 and not _is_stat(s) for s in states.values()):
+            return False
+    return True
+
+
+def _valid_originals(originals: object) -> bool:
+    if not isinstance(originals, dict):
+        return False
+    for record in originals.values():
+        if not isinstance(record, dict):
+            return False
+        if type(record.get("s")) is not int or type(record.get("m")) is not int:
+            return False
+        if not isinstance(record.get("h"), str) or not isinstance(record.get("e"), dict):
+            return False
+        targets = record.get("t", [])
+        if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+            return False
+        warnings = record.get("w")
+        if not isinstance(warnings, list) or not all(
+            isinstance(w, list)
+            and len(w) == 3
+            and isinstance(w[0], str)
+            and (w[1] is None or type(w[1]) is int)
+            and isinstance(w[2], str)
+            for w in warnings
+        ):
+            return False
+    return True
