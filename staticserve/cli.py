@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .config import ConfigError
+from .pipeline.cache import CACHE_NAME
 from .pipeline.cli import add_build_command, add_find_command
 from .pipeline.compress_cmd import add_compress_command
 from .pipeline.manifest import COMPRESSED_SUFFIXES, MANIFEST_NAME
@@ -74,7 +75,7 @@ def describe_root(index: object, roots: Sequence[str]) -> str:
     """
     urls = index.urls()  # type: ignore[attr-defined]
     files = sum(1 for url in urls if not url.endswith("/"))
-    dot = manifests = siblings = 0
+    dot = manifests = siblings = caches = 0
     for root in roots:
         for dirpath, dirnames, filenames in os.walk(root):
             dot += sum(1 for d in dirnames if d.startswith("."))
@@ -82,7 +83,9 @@ def describe_root(index: object, roots: Sequence[str]) -> str:
             present = set(filenames)
             for name in filenames:
                 base, ext = os.path.splitext(name)
-                if name.startswith("."):
+                if dirpath == root and name == CACHE_NAME:
+                    caches += 1
+                elif name.startswith("."):
                     dot += 1
                 elif dirpath == root and name == MANIFEST_NAME:
                     manifests += 1
@@ -93,6 +96,8 @@ def describe_root(index: object, roots: Sequence[str]) -> str:
         skipped.append(f"{siblings} compressed siblings (served as encodings of their original)")
     if manifests:
         skipped.append(f"{manifests} manifest {MANIFEST_NAME} (read, never served)")
+    if caches:
+        skipped.append(f"{caches} build cache {CACHE_NAME} (never served)")
     if dot:
         skipped.append(f"{dot} dotfiles/dot-directories (never served)")
     text = f"{files} files"
