@@ -22,7 +22,8 @@ blocks only ``$ `` lines are commands; the rest is sample output.
 
 Python blocks: a Django settings fragment (it assigns ``INSTALLED_APPS``,
 ``MIDDLEWARE``, ``STORAGES``, ``STATIC_*`` or ``STATICSERVE_*``) is appended to
-``mysite/settings.py`` and checked with ``python manage.py check``; any other
+``mysite/settings.py``, checked with ``python manage.py check``, collected with
+``collectstatic`` and the WSGI handler is loaded (every middleware starts); any other
 block is executed as a script in the app directory (with Django set up when it
 mentions django).
 
@@ -362,7 +363,14 @@ def run_python(block: Block, app: Path) -> subprocess.CompletedProcess[str]:
             settings.read_text() + "\n\n# ---- the docs block ----\n" + block.text,
             encoding="utf-8",
         )
-        return _run([sys.executable, "manage.py", "check", "--fail-level", "ERROR"], app)
+        # check, then collect (imports the storage backend) and load the WSGI
+        # handler (imports and starts every middleware), as a deploy would.
+        script = (
+            '"$DOCS_PY" manage.py check --fail-level ERROR'
+            ' && "$DOCS_PY" manage.py collectstatic --noinput -v 0'
+            ' && "$DOCS_PY" -c "import mysite.wsgi"'
+        )
+        return _run(["bash", "-c", script], app)
     prelude = ""
     if "django" in block.text:
         prelude = (
