@@ -35,6 +35,8 @@ WHITENOISE_ADD_HEADERS_FUNCTION = add_headers
 WHITENOISE_MIMETYPES = {".foobar": "application/x-foo-bar"}
 WHITENOISE_CHARSET = "utf-8"
 WHITENOISE_ALLOW_ALL_ORIGINS = True
+if os.environ.get("COMPAT_AUTOREFRESH"):
+    WHITENOISE_AUTOREFRESH = True
 
 
 def fallback(request: HttpRequest) -> HttpResponse:

@@ -146,3 +146,44 @@ def test_system_check_names_each_whitenoise_setting_to_rename(tmp_path: Path) ->
     ):
         assert f"Rename WHITENOISE_{name} to STATICSERVE_{name}" in output, output
     assert output.count("staticserve.W012") == 7, output
+
+
+def _start_django(base: Path, middleware: str, autorefresh: bool) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.compat.django_project",
+        "COMPAT_BASE": str(base),
+        "COMPAT_MIDDLEWARE": middleware,
+        "PYTHONPATH": str(REPO),
+    }
+    if autorefresh:
+        env["COMPAT_AUTOREFRESH"] = "1"
+    code = "from django.core.wsgi import get_wsgi_application; get_wsgi_application()"
+    return subprocess.run(
+        [sys.executable, "-W", "always", "-c", code],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("middleware", sorted(OURS.values()))
+def test_missing_static_root_is_a_startup_error_naming_it(tmp_path: Path, middleware: str) -> None:
+    """Allowed difference "missing-root": WhiteNoise warns and serves nothing."""
+    proc = _start_django(tmp_path / "nope", middleware, autorefresh=False)
+    assert proc.returncode != 0
+    assert "ImproperlyConfigured" in proc.stderr and "STATIC_ROOT" in proc.stderr
+    assert str(tmp_path / "nope") in proc.stderr
+
+
+@pytest.mark.parametrize("middleware", sorted(OURS.values()))
+def test_missing_static_root_is_accepted_with_autorefresh(tmp_path: Path, middleware: str) -> None:
+    proc = _start_django(tmp_path / "nope", middleware, autorefresh=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_whitenoise_only_warns_about_a_missing_static_root(tmp_path: Path) -> None:
+    proc = _start_django(tmp_path / "nope", "whitenoise.middleware.WhiteNoiseMiddleware", False)
+    assert proc.returncode == 0 and "No directory at" in proc.stderr
