@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from .asgi import StaticServe
 from .config import ConfigError
 from .pipeline.cache import CACHE_NAME
 from .pipeline.cli import add_build_command, add_find_command
@@ -129,18 +130,14 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve_app(  # type: ignore[no-untyped-def]
-    root: str, prefix: str, miss_cache_control: str | None = "no-store"
-):
+def serve_app(root: str, prefix: str, miss_cache_control: str | None = "no-store") -> StaticServe:
     """The standalone production app `staticserve serve` runs."""
-    from .asgi import StaticServe
-
     return StaticServe(
         None, root=root, prefix=prefix, index_file=True, miss_cache_control=miss_cache_control
     )
 
 
-def granian_app():  # type: ignore[no-untyped-def]
+def granian_app() -> StaticServe:
     """Factory granian imports in its worker (it cannot take an app object)."""
     miss = os.environ.get(SERVE_MISS_ENV, "no-store") or None
     return serve_app(os.environ[SERVE_ROOT_ENV], os.environ.get(SERVE_PREFIX_ENV, "/"), miss)
@@ -149,6 +146,7 @@ def granian_app():  # type: ignore[no-untyped-def]
 def _run_granian(root: str, args: argparse.Namespace) -> int:
     try:
         from granian import Granian
+        from granian.constants import Interfaces
     except ImportError:
         raise CommandError(
             "granian is not installed: pip install 'staticserve-http[server]'"
@@ -160,7 +158,7 @@ def _run_granian(root: str, args: argparse.Namespace) -> int:
         "staticserve.cli:granian_app",
         address=args.host,
         port=args.port,
-        interface="asgi",
+        interface=Interfaces.ASGI,
         factory=True,
         log_access=False,
     ).serve()

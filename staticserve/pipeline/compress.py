@@ -173,8 +173,8 @@ def _normalize(encodings: Iterable[str] | None, summary: CompressSummary) -> lis
                 BuildWarning(
                     "compress",
                     None,
-                    f"{canonical} requested but not installed (pip install 'staticserve[{extra}]');"
-                    " skipped",
+                    f"{canonical} requested but not installed "
+                    f"(pip install 'staticserve-http[{extra}]'); skipped",
                 )
             )
             continue
