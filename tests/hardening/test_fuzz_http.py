@@ -31,7 +31,8 @@ from tests.hardening.conftest import make_hostile_tree
 SETTINGS = settings(
     max_examples=200,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    # (too_slow is a wall-clock check: suppressed for every test in tests/conftest.py.)
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 URLS = ["/static/css/site.css", "/static/big.bin", "/static/empty.txt", "/static/app.js"]
