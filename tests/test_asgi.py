@@ -533,9 +533,16 @@ def test_within_the_recheck_interval_the_old_content_is_served_whole(
 def test_after_the_recheck_interval_a_change_is_noticed(static_tree: StaticTree) -> None:
     app = StaticServe(None, root=static_tree.root, recheck_interval=0.2)
     assert fetch(app, "/static/js/plain.js").status_code == 200
-    static_tree.write("js/plain.js", b"console.log('changed, and longer');\n")
-    time.sleep(0.25)
-    assert fetch(app, "/static/js/plain.js").content == b"console.log('changed, and longer');\n"
+    new = b"console.log('changed, and longer');\n"
+    static_tree.write("js/plain.js", new)
+    # Poll until the interval has passed and the change is seen; every answer
+    # meanwhile is one whole version. The deadline (50x the interval) is a hang guard.
+    deadline = time.monotonic() + 10
+    while (response := fetch(app, "/static/js/plain.js")).content != new:
+        assert response.headers["content-length"] == str(len(response.content))
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert response.headers["content-length"] == str(len(new))
 
 
 # -- misses are never cached (miss_cache_control) -------------------------------

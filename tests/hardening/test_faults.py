@@ -166,7 +166,9 @@ def test_stalled_slow_and_vanishing_clients_do_not_block_others_or_leak_fds(
     reader = threading.Thread(target=read_slowly)
     reader.start()
     try:
-        with httpx.Client(base_url=server.url, timeout=5) as client:
+        # A hang guard, 1000x a request's time: were the stalled clients
+        # blocking the server, these would wait until the test closes them.
+        with httpx.Client(base_url=server.url, timeout=30) as client:
             for _ in range(20):
                 response = client.get("/static/css/site.css", headers={"accept-encoding": "br"})
                 assert response.status_code == 200 and response.content == CSS

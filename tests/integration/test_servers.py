@@ -284,6 +284,7 @@ def test_large_file_is_streamed_intact(served: Running) -> None:
 
 def test_client_disconnecting_mid_body_leaves_server_serving_quietly(served: Running) -> None:
     port = int(served.server.url.rsplit(":", 1)[1])
+    held_before = served.server.open_connections()
     for _ in range(3):
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(
@@ -299,7 +300,12 @@ def test_client_disconnecting_mid_body_leaves_server_serving_quietly(served: Run
             sock.setsockopt(
                 socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
             )
-    time.sleep(0.5)
+    # Wait until the server has dealt with the resets (closed its end of each),
+    # not for a fixed time; the deadline is a hang guard.
+    deadline = time.monotonic() + 30
+    while served.server.open_connections() > held_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert served.server.open_connections() <= held_before
     response = served.get("/static/big.bin", headers=identity())
     assert sha256(response.content) == sha256(served.tree.read("big.bin"))
     assert served.server.proc.poll() is None
@@ -368,7 +374,7 @@ def test_server_holds_no_file_open_after_responses(served: Running) -> None:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(b"GET /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
             sock.recv(65536)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # a hang guard: the loop ends once nothing is open
     while (
         open_files_under(served.tree.root, served.server.proc.pid) and time.monotonic() < deadline
     ):

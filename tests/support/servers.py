@@ -82,6 +82,45 @@ class Server:
             return self.final_log
         return self.log_path.read_text(errors="replace")
 
+    def pids(self) -> list[int]:
+        """The server's process and all its descendants (workers)."""
+        found, queue = [], [self.proc.pid]
+        while queue:
+            pid = queue.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*"):
+                with contextlib.suppress(OSError):
+                    queue.extend(int(c) for c in (task / "children").read_text().split())
+        return found
+
+    def open_connections(self) -> int:
+        """Sockets the server's processes hold other than listening and Unix ones.
+
+        That is the client connections, including ones the peer has already
+        reset (gone from /proc/net/tcp, but open until the server closes them).
+        Listening sockets and Unix socketpairs (gunicorn's arbiter makes some
+        as it goes) are left out.
+        """
+        own = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError):
+                for line in Path(table).read_text().splitlines()[1:]:
+                    fields = line.split()
+                    if fields[3] == "0A":  # LISTEN
+                        own.add(fields[9])
+        with contextlib.suppress(OSError):
+            own.update(
+                line.split()[6] for line in Path("/proc/net/unix").read_text().splitlines()[1:]
+            )
+        held = 0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                for fd in Path(f"/proc/{pid}/fd").iterdir():
+                    with contextlib.suppress(OSError):
+                        link = os.readlink(fd)
+                        held += link.startswith("socket:[") and link[8:-1] not in own
+        return held
+
     def answered(self, method: str = "GET") -> int:
         """Requests the server logged as answered (needs ``access_log=True``)."""
         return self.log().count(f'"{method} /')
