@@ -85,6 +85,7 @@ class WhiteNoise(StaticServeWSGI):
             **options,
         )
         super().__init__(application, files=files)
+        self._roots: list[tuple[str, str]] = []  # newest first
         self.application = application
         self.autorefresh = autorefresh
         self.max_age = max_age
@@ -99,8 +100,19 @@ class WhiteNoise(StaticServeWSGI):
             self.add_files(root, prefix)
 
     def add_files(self, root: str | os.PathLike[str], prefix: str | None = None) -> None:
-        """Serve ``root`` under ``prefix`` (default ``/``)."""
-        super().add_files(root, "/" if prefix is None else prefix)
+        """Serve ``root`` under ``prefix`` (default ``/``); it wins over earlier roots.
+
+        WhiteNoise lets a later ``add_files`` override an earlier one for a URL
+        both provide; staticserve's index keeps the first root that has it, so
+        the roots are indexed again, newest first (indexing reads no file).
+        """
+        entry = (os.fspath(root), "/" if prefix is None else prefix)
+        files = StaticFiles(config=self.files.config)
+        for each_root, each_prefix in (entry, *self._roots):
+            files.add_files(each_root, each_prefix)
+        self._roots.insert(0, entry)
+        self.files = files
+        self._set_prefixes()
 
     def immutable_file_test(self, path: str, url: str) -> bool:
         """WhiteNoise's subclass hook: override to mark files immutable (default: none)."""

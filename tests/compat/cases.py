@@ -28,6 +28,15 @@ JS = b"".join(b"export const value%03d = %d;\n" % (i, i * 31) for i in range(80)
 BIG = bytes((i * 7 + i // 251) % 256 for i in range(300_000))
 
 
+def build_layer(root: Path) -> None:
+    """A second root added with add_files: one URL shared with the site, one its own."""
+    (root / "css").mkdir(parents=True, exist_ok=True)
+    (root / "css/styles.css").write_bytes(b"/* from the layer */\n")
+    (root / "only-in-layer.txt").write_bytes(b"layer\n")
+    for path in (root / "css/styles.css", root / "only-in-layer.txt"):
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+
+
 def build_site(root: Path) -> None:
     """Write the site both sides serve (deterministic contents and mtimes)."""
     files: dict[str, bytes] = {
@@ -100,6 +109,9 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "auto": ("auto", {"autorefresh": True, "index_file": True}),
     "later": ("later", {"autorefresh": True}),
+    # add_files(layer) after the site root: the later root wins for a URL both have
+    "layered": ("site", {"extra_root": "layer"}),
+    "layered-auto": ("site", {"extra_root": "layer", "autorefresh": True}),
 }
 
 
@@ -212,6 +224,12 @@ CASES: list[Case] = [
     _c("headers", "/data.json"),
     # allow_all_origins
     _c("noorigins", "/css/styles.css"),
+    # several roots: the later add_files wins
+    _c("layered", "/css/styles.css"),
+    _c("layered", "/only-in-layer.txt"),
+    _c("layered", "/js/app.js"),
+    _c("layered-auto", "/css/styles.css"),
+    _c("layered-auto", "/only-in-layer.txt"),
     # dotfiles
     _c("plain", "/.well-known/security.txt"),
     # charset and mimetypes

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from staticserve.config import ConfigError
-from tests.compat.cases import ALLOWED, CASES, GUIDE, Allowed, Case, build_site
+from tests.compat.cases import ALLOWED, CASES, GUIDE, Allowed, Case, build_layer, build_site
 from tests.support.servers import REPO, running_server
 
 pytestmark = pytest.mark.timeout(300)
@@ -146,6 +146,7 @@ def _applies(allowed: Allowed, case: Case, status: int) -> bool:
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
     base = tmp_path_factory.mktemp("compat")
     build_site(base / "site")
+    build_layer(base / "layer")
     (base / "auto").mkdir()
     env = {"COMPAT_BASE": str(base)}
     with (

@@ -38,9 +38,12 @@ def _mounted() -> dict[str, Any]:
         for name, (root, options) in CONFIGS.items():
             options = dict(options)
             prefix = options.pop("prefix", None)
+            extra_root = options.pop("extra_root", None)
             apps[name] = WhiteNoise(
                 fallback, root=os.path.join(BASE, root), prefix=prefix, **options
             )
+            if extra_root:
+                apps[name].add_files(os.path.join(BASE, extra_root))
     return apps
 
 
