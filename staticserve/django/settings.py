@@ -40,7 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "KEEP_ONLY_HASHED_FILES": False,
     "KEEP_RELEASES": 3,  # staticserve.pipeline.releases.DEFAULT_KEEP
     "MANIFEST_STRICT": True,
-    "STRICT_REFERENCES": False,
+    "MISSING_REFERENCES": "error",
+    "MISSING_SOURCE_MAPS": "warn",
     "ES_MODULES": True,
     "COMPRESS_ENCODINGS": None,
     "SKIP_COMPRESS_EXTENSIONS": (),

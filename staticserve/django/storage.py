@@ -7,13 +7,16 @@
   ``ManifestStaticFilesStorage`` (same hashed names, same manifest ``paths``
   and ``hash``) plus
 
-  - ES-module ``import``/``export ... from "./x.js"``, ``import "./x.js"`` and
-    ``import("./x.js")`` paths rewritten to hashed names (``*.js``, ``*.mjs``);
-  - a missing referenced file (a source map that was not shipped, a typo in
-    ``url()``) logged with file and line and left as written, instead of
-    aborting collectstatic (``strict_references=True`` aborts, naming them);
-  - the manifest's ``files`` entry per served file (size, SRI integrity,
-    Content-Type) written with :mod:`staticserve.pipeline.manifest`;
+  - ES-module imports and exports rewritten with Django's own patterns (those
+    of ``support_js_module_import_aggregation``, applied once whether or not
+    the flag is set) in ``*.js`` and ``*.mjs``: byte-identical to Django;
+  - every reference to a missing file of the run collected into one report
+    (file, line, column, reference as written); collectstatic then fails as
+    Django's does (``MISSING_REFERENCES = "warn"`` logs it instead; missing
+    source maps only warn unless ``MISSING_SOURCE_MAPS = "error"``);
+  - ``staticfiles.json`` serialised exactly as Django's ``save_manifest``
+    does, plus a ``files`` entry per served file (size, SRI integrity,
+    Content-Type);
   - compressed siblings, and optionally only hashed files kept;
   - the hashed files of the last ``keep_releases`` collectstatic runs kept
     on a persistent STATIC_ROOT, older releases' hashed files pruned after
@@ -25,51 +28,66 @@ the STATICSERVE_* settings (see docs/django.md).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import os
+import posixpath
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urldefrag
 
-from django.contrib.staticfiles.storage import ManifestStaticFilesStorage, StaticFilesStorage
+from django.conf import settings
+from django.contrib.staticfiles.storage import (
+    HashedFilesMixin,
+    ManifestStaticFilesStorage,
+    StaticFilesStorage,
+)
+from django.contrib.staticfiles.utils import matches_patterns
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
 from ..media_types import extension_of
-from ..pipeline import BuildWarning, compress_tree
+from ..pipeline import compress_tree
 from ..pipeline.cache import BuildCache, settings_key
 from ..pipeline.compress import available_encodings
-from ..pipeline.manifest import build_manifest, dumps, file_entry
+from ..pipeline.hashing import MissingReference, line_and_column, missing_references_report
+from ..pipeline.manifest import file_entry
 from ..pipeline.releases import History, history_from, plan_release, prune
 from . import settings as ss_settings
 
 logger = logging.getLogger("staticserve")
 
-# ES-module specifiers that name files: relative (./, ../) or root-relative.
-_SPEC = r"""\.{0,2}/[^"'`\n]*"""
-ES_MODULE_PATTERNS: tuple[tuple[str, str], ...] = (
-    # import x from "./a.js"; import {a, b} from './a.js'; export * from "./a.js"
-    (
-        r"""(?P<matched>(?P<head>\b(?:import|export)\b[^;'"`()]*?\bfrom\s*(?P<q>["']))"""
-        r"""(?P<url>""" + _SPEC + r""")(?P<tail>(?P=q)))""",
-        "%(head)s%(url)s%(tail)s",
-    ),
-    # import "./side-effect.js"
-    (
-        r"""(?P<matched>(?P<head>\bimport\s*(?P<q>["']))(?P<url>""" + _SPEC + r""")"""
-        r"""(?P<tail>(?P=q)))""",
-        "%(head)s%(url)s%(tail)s",
-    ),
-    # import("./lazy.js") with a literal
-    (
-        r"""(?P<matched>(?P<head>\bimport\s*\(\s*(?P<q>["'`]))(?P<url>""" + _SPEC + r""")"""
-        r"""(?P<tail>(?P=q)\s*\)))""",
-        "%(head)s%(url)s%(tail)s",
-    ),
-)
-_JS_SOURCE_MAP = (
-    r"(?m)^(?P<matched>//# (?-i:sourceMappingURL)=(?P<url>.*))$",
-    "//# sourceMappingURL=%(url)s",
-)
+_DJANGO_JS_PATTERNS = dict(HashedFilesMixin.patterns)["*.js"]  # the sourceMappingURL pattern
+#: Django's own ES-module patterns (``support_js_module_import_aggregation``),
+#: exactly as the installed Django version defines them.
+DJANGO_MODULE_PATTERNS: tuple = HashedFilesMixin._js_module_import_aggregation_patterns[1]
+
+
+def _path_specifiers_only(patterns: tuple) -> tuple:
+    """Django's module patterns with ``import("x")`` limited to path specifiers.
+
+    Django's dynamic-import pattern takes any specifier, so ``import("lodash")``
+    (a bare module name, resolved by an import map) is a missing file for
+    Django. Every other form is Django's, byte for byte.
+    """
+    out = []
+    for pattern, template in patterns:
+        if pattern.startswith(r"(?P<matched>import\(") and "(?P<url>.*?)" in pattern:
+            pattern = pattern.replace("(?P<url>.*?)", "(?P<url>[./].*?)")
+        out.append((pattern, template))
+    return tuple(out)
+
+
+#: What ``es_modules`` adds for ``*.js`` (and ``*.mjs``) when Django's flag is off.
+ES_MODULE_PATTERNS: tuple = _path_specifiers_only(DJANGO_MODULE_PATTERNS)
+
+MISSING_REFERENCES_CHOICES = ("error", "warn")
+
+
+class MissingReferencesError(ValueError):
+    """References to missing files found by collectstatic (all of them, in the message)."""
 
 
 def _option(value: Any, name: str) -> Any:
@@ -150,11 +168,10 @@ class CompressedStaticFilesStorage(_CompressMixin, StaticFilesStorage):
 
 
 class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesStorage):
-    """ManifestStaticFilesStorage plus ES modules, lenient references, SRI data, compression."""
+    """ManifestStaticFilesStorage plus ES modules, missing-reference report, SRI, compression."""
 
     #: Rewrite ES-module import/export paths (subclass and set False to match Django).
     es_modules = True
-    support_js_module_import_aggregation = False  # ours replace Django's patterns
 
     @property
     def cache_manifest(self) -> str | None:  # type: ignore[override]
@@ -165,21 +182,30 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         *args: Any,
         manifest_strict: bool | None = None,
         keep_only_hashed_files: bool | None = None,
-        strict_references: bool | None = None,
+        missing_references: str | None = None,
+        missing_source_maps: str | None = None,
         es_modules: bool | None = None,
         keep_releases: int | None = None,
         **kwargs: Any,
     ) -> None:
         self.es_modules = _option(es_modules, "ES_MODULES")
+        # Django appends its module patterns for *.js itself when its flag is
+        # on (a user's setting or a subclass); ours are the same patterns, so
+        # they are added only when it is off: applied once either way.
+        django_flag = self.support_js_module_import_aggregation
         patterns = list(self.patterns)
-        if self.es_modules:
+        if self.es_modules and not django_flag:
             patterns.append(("*.js", ES_MODULE_PATTERNS))
-            patterns.append(("*.mjs", (_JS_SOURCE_MAP, *ES_MODULE_PATTERNS)))
+        if self.es_modules or django_flag:
+            mjs = DJANGO_MODULE_PATTERNS if django_flag else ES_MODULE_PATTERNS
+            patterns.append(("*.mjs", (*_DJANGO_JS_PATTERNS, *mjs)))
         self.patterns = tuple(patterns)
         super().__init__(*args, **kwargs)
-        self.manifest_strict = _option(manifest_strict, "MANIFEST_STRICT")
+        if manifest_strict is not None or hasattr(settings, "STATICSERVE_MANIFEST_STRICT"):
+            self.manifest_strict = _option(manifest_strict, "MANIFEST_STRICT")
         self.keep_only_hashed_files = _option(keep_only_hashed_files, "KEEP_ONLY_HASHED_FILES")
-        self.strict_references = _option(strict_references, "STRICT_REFERENCES")
+        self.missing_references_mode = _choice(missing_references, "MISSING_REFERENCES")
+        self.missing_source_maps_mode = _choice(missing_source_maps, "MISSING_SOURCE_MAPS")
         #: Releases whose hashed files stay in STATIC_ROOT (this one included).
         self.keep_releases = _option(keep_releases, "KEEP_RELEASES")
         if not isinstance(self.keep_releases, int) or self.keep_releases < 1:
@@ -189,31 +215,46 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
             )
         self._prune: list[str] = []
         #: References to missing files found by the last post_process.
-        self.missing_references: list[BuildWarning] = []
-        self._processed: list[str] = []
+        self.missing_references: list[MissingReference] = []
 
     # -- references to missing files -------------------------------------
 
     def url_converter(self, name: str, hashed_files: dict, template: str | None = None):  # type: ignore[no-untyped-def]
         convert = super().url_converter(name, hashed_files, template)
+        source_map = template is not None and "sourceMappingURL" in template
 
         def converter(matchobj):  # type: ignore[no-untyped-def]
             try:
                 return convert(matchobj)
-            except ValueError as exc:
-                line = matchobj.string.count("\n", 0, matchobj.start("url")) + 1
+            except ValueError:
+                # Django's hashed_name() of a file that is not there. Collected,
+                # the reference left as written; post_process reports them all.
                 url = matchobj.group("url")
-                if self.strict_references:
-                    raise ValueError(
-                        f"{name}:{line}: reference to missing file {url!r} ({exc})"
-                    ) from None
-                warning = BuildWarning(name, line, f"reference to missing file {url!r} left as is")
-                if warning not in self.missing_references:
-                    self.missing_references.append(warning)
-                    logger.warning("staticserve: %s", warning)
-                return matchobj.group(0)
+                line, column = line_and_column(matchobj.string, matchobj.start("url"))
+                self.missing_references.append(
+                    MissingReference(name, line, column, url, _target(name, url), source_map)
+                )
+                return matchobj.group("matched")
 
         return converter
+
+    def _is_fatal(self, m: MissingReference) -> bool:
+        mode = self.missing_source_maps_mode if m.source_map else self.missing_references_mode
+        return mode == "error"
+
+    def _missing_report(self) -> tuple[str, bool]:
+        """The report of this run's missing references, and whether it stops the run."""
+        missing = sorted(set(self.missing_references))
+        fatal = any(self._is_fatal(m) for m in missing)
+        setting = (
+            "MISSING_REFERENCES"
+            if any(not m.source_map for m in missing)
+            else "MISSING_SOURCE_MAPS"
+        )
+        fix = f'To deploy anyway, leaving them as written, set STATICSERVE_{setting} = "warn"'
+        if fatal and self.missing_source_maps_mode == "error":
+            missing = [m if not m.source_map else _as_error(m) for m in missing]
+        return missing_references_report(missing, fatal=fatal, fix=fix), fatal
 
     # -- post-processing --------------------------------------------------
 
@@ -221,11 +262,27 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         self, paths: dict[str, Any], dry_run: bool = False, **options: Any
     ) -> Iterator[tuple[str, str | None, Any]]:
         self.missing_references = []
-        self._processed = []
         if dry_run:
             return
         self.load_build_cache()  # while the previous manifest is still in place
+        adjustable = {p for p in paths if matches_patterns(p, self._patterns)}
+        reported = False
         for name, hashed_name, processed in super().post_process(paths, dry_run, **options):
+            # Django yields the adjustable files once all passes are done: every
+            # reference has been seen, the manifest is not yet written.
+            if not reported and name in adjustable and not isinstance(processed, Exception):
+                reported = True
+                if self.missing_references:
+                    report, fatal = self._missing_report()
+                    if fatal:
+                        # As Django leaves it when post-processing fails.
+                        self.hashed_files = {}
+                        files = sorted(
+                            {m.file for m in self.missing_references if self._is_fatal(m)}
+                        )
+                        yield ", ".join(files), None, MissingReferencesError(report)
+                        return
+                    logger.warning("staticserve: %s", report)
             yield name, hashed_name, processed
         # Django's generator saved the manifest (save_manifest below) on its way out.
         originals = sorted(paths)
@@ -242,28 +299,56 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         self._prune = []
 
     def save_manifest(self) -> None:
-        """Django's manifest (same ``paths`` and ``hash``) plus a ``files`` entry per file."""
+        """Django's manifest, serialised as Django does, plus a ``files`` entry per file.
+
+        ``paths``, ``version`` and ``hash`` are Django's (``hash`` from
+        ``file_hash``, as Django computes it); ``files`` (size, SRI integrity,
+        Content-Type of every served file) comes last and Django ignores it.
+        """
+        self.manifest_hash = self.file_hash(
+            None, ContentFile(json.dumps(sorted(self.hashed_files.items())).encode())
+        )
         served = set(self.hashed_files.values())
         if not self.keep_only_hashed_files:
             served.update(self.hashed_files)
         files = {}
         for name in sorted(served):
-            if self.exists(name):
+            try:
                 files[name] = file_entry(Path(self.path(name)), name)
+            except (NotImplementedError, OSError):
+                continue  # not a local file (or gone): no entry, Django needs none
         # The manifest still on disk is the previous release: read its history first.
         history = self._history()
         present = set(files) | {n for n in history.hashed if self.exists(n)}
         plan = plan_release(history, self.hashed_files, files, self.keep_releases, present)
         self._prune = plan.prune
-        payload = build_manifest(self.hashed_files, plan.files, releases=plan.releases)
-        self.manifest_hash = payload["hash"]
+        payload = {
+            "paths": self.hashed_files,
+            "version": self.manifest_version,
+            "hash": self.manifest_hash,
+            "files": {name: plan.files[name] for name in sorted(plan.files)},
+            "releases": list(plan.releases),
+        }
         if self.manifest_storage.exists(self.manifest_name):
             self.manifest_storage.delete(self.manifest_name)
-        self.manifest_storage._save(self.manifest_name, ContentFile(dumps(payload)))
+        contents = json.dumps(payload).encode()
+        self.manifest_storage._save(self.manifest_name, ContentFile(contents))
+
+    def stored_name(self, name: str) -> str:
+        try:
+            return super().stored_name(name)
+        except ValueError as exc:
+            if not str(exc).startswith("Missing staticfiles manifest entry"):
+                raise
+            where = self.manifest_name
+            with contextlib.suppress(NotImplementedError):
+                where = self.manifest_storage.path(self.manifest_name)
+            raise ValueError(
+                f"{exc} in {where}. Run 'python manage.py collectstatic' after adding or "
+                "renaming static files (or check the name)."
+            ) from None
 
     def _history(self) -> History:
-        import json
-
         content = self.read_manifest()
         if not content:
             return History()
@@ -279,8 +364,6 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
 
     def read_files_data(self) -> dict[str, dict]:
         """The manifest's ``files`` entries ({} for a manifest without them)."""
-        import json
-
         content = self.read_manifest()
         if not content:
             return {}
@@ -289,3 +372,29 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         except (ValueError, AttributeError):
             return {}
         return files if isinstance(files, dict) else {}
+
+
+def _choice(value: str | None, name: str) -> str:
+    value = _option(value, name)
+    if value not in MISSING_REFERENCES_CHOICES:
+        raise ImproperlyConfigured(
+            f"STATICSERVE_{name} = {value!r}: use one of "
+            + ", ".join(repr(c) for c in MISSING_REFERENCES_CHOICES)
+        )
+    return value
+
+
+def _as_error(m: MissingReference) -> MissingReference:
+    return MissingReference(m.file, m.line, m.column, m.reference, m.target, False)
+
+
+def _target(name: str, url: str) -> str:
+    """The file a reference resolves to, as Django's url_converter resolves it."""
+    path = unquote(urldefrag(url)[0])
+    static_url = settings.STATIC_URL or "/"
+    if path.startswith(static_url) and path.startswith("/"):
+        target = path[len(static_url) :]
+    else:
+        target = posixpath.join(posixpath.dirname(name.replace(os.sep, "/")), path)
+    target = posixpath.normpath(target)
+    return "" if target == ".." or target.startswith("../") else target

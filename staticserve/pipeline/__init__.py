@@ -7,7 +7,14 @@ See ``docs/build.md``. Each step is a plain function usable on its own
 from ._files import BuildError, BuildWarning
 from .collect import CollectResult, Source, collect, find, find_files, parse_source
 from .compress import CompressSummary, available_encodings, compress_bytes, compress_tree
-from .hashing import HashResult, find_references, hash_and_rewrite, hashed_name
+from .hashing import (
+    HashResult,
+    MissingReference,
+    find_references,
+    hash_and_rewrite,
+    hashed_name,
+    missing_references_report,
+)
 from .manifest import MANIFEST_NAME, Manifest, read_manifest, served_names, write_manifest
 
 __all__ = [
@@ -18,6 +25,7 @@ __all__ = [
     "CompressSummary",
     "HashResult",
     "Manifest",
+    "MissingReference",
     "Source",
     "available_encodings",
     "collect",
@@ -28,6 +36,7 @@ __all__ = [
     "find_references",
     "hash_and_rewrite",
     "hashed_name",
+    "missing_references_report",
     "parse_source",
     "read_manifest",
     "served_names",

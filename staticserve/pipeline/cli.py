@@ -19,7 +19,7 @@ from ._files import BuildError, BuildWarning
 from .cache import BuildCache, settings_key, stat_of
 from .collect import DEFAULT_IGNORE, Source, collect, find, parse_source
 from .compress import available_encodings, compress_tree
-from .hashing import REWRITTEN_EXTENSIONS, hash_and_rewrite
+from .hashing import REWRITTEN_EXTENSIONS, hash_and_rewrite, missing_references_report
 from .manifest import MANIFEST_NAME, file_entry, served_names, write_manifest
 from .releases import DEFAULT_KEEP, History, load_history, plan_release, prune
 
@@ -109,7 +109,9 @@ def add_build_command(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-hash", action="store_true", help="skip hashed names and the rewriting")
     p.add_argument("--keep-only-hashed", action="store_true", help="delete originals after hashing")
     p.add_argument(
-        "--strict", action="store_true", help="a reference to a missing file is an error"
+        "--strict",
+        action="store_true",
+        help="a reference to a missing file is an error (a missing source map only warns)",
     )
     p.add_argument(
         "--static-url",
@@ -264,11 +266,20 @@ def run_build(
                 keep_only_hashed=args.keep_only_hashed,
                 unchanged=reuse.paths,
             )
+            # Files with missing references are never reused: each build reports them again.
+            broken = {m.file for m in hashed.missing}
             cache.record_originals(
-                reuse, hashed.paths, hashed.entries, hashed.references, hashed.warnings
+                reuse,
+                {n: h for n, h in hashed.paths.items() if n not in broken},
+                hashed.entries,
+                hashed.references,
+                hashed.warnings,
             )
             for warning in _in_name_order(names, reuse.warnings, hashed.warnings):
                 print(f"warning: {warning}", file=err)
+            if hashed.missing:
+                report = missing_references_report(hashed.missing, fatal=False)
+                print(f"warning: {report}", file=err)
             paths, known = hashed.paths, {**reuse.entries, **hashed.entries}
             say(
                 f"hash: {len(paths)} files, {len(hashed.written)} hashed files written, "

@@ -16,8 +16,12 @@ References rewritten (in the hashed copy only; the original stays verbatim):
 Only the last path segment of a reference changes; the directory part,
 quoting, query string and fragment are kept as written. ``data:``, absolute
 and protocol-relative URLs, and root-relative URLs outside ``static_url``
-are left alone. References to files not in the tree are left alone with a
-warning naming the file and line (an error with ``strict=True``).
+are left alone. References to files not in the tree are left alone and all
+collected into one report (:func:`missing_references_report`) naming file,
+line, column and the reference as written; with ``strict=True`` the report is
+a :class:`BuildError` raised after the whole tree was scanned. A missing
+source map (``sourceMappingURL``, a map's ``sources``) is never fatal: vendored
+libraries routinely ship without their maps, and browsers only lose debugging.
 
 Files are hashed in dependency order (a file's name depends on the hashed
 names it contains); a reference cycle is a :class:`BuildError` that lists it.
@@ -29,6 +33,7 @@ Public API::
     find_references(name: str, text: str) -> list[Reference]
     hash_and_rewrite(root, names, *, static_url="/static/", strict=False,
                      keep_only_hashed=False, dry_run=False, unchanged=None) -> HashResult
+    MissingReference, missing_references_report(missing, fatal, fix) -> str
 """
 
 from __future__ import annotations
@@ -95,7 +100,65 @@ class Reference:
     url: str
     start: int
     end: int
-    kind: str = "url"  # "url", or "map-file" for a source map's weak back-reference
+    #: "url"; "source-map" for a sourceMappingURL comment; "map-file" for a
+    #: source map's weak back-reference (its ``file``).
+    kind: str = "url"
+
+
+@dataclass(frozen=True, order=True)
+class MissingReference:
+    """A reference to a file that is not there, as found in ``file``."""
+
+    file: str
+    line: int
+    column: int
+    reference: str  # as written in the file
+    target: str  # the name it resolves to; "" when it leaves the root
+    source_map: bool = False  # sourceMappingURL / a map's sources: never fatal
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        text = f"{where}: reference to missing file {self.reference!r}"
+        if not self.target:
+            return text + " (outside the static root)"
+        if self.target != self.reference:
+            return f"{text} ({self.target})"
+        return text
+
+
+def line_and_column(text: str, pos: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of ``text[pos]``."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    return text.count("\n", 0, pos) + 1, pos - line_start + 1
+
+
+def missing_references_report(
+    missing: Iterable[MissingReference], *, fatal: bool, fix: str = ""
+) -> str:
+    """Every missing reference of a run in one report, sorted by file and position.
+
+    ``fatal`` says whether the run stops; ``fix`` is the one line telling the
+    user how to let the run through (a setting, a command-line flag).
+    """
+    missing = sorted(set(missing))
+    errors = [m for m in missing if not m.source_map] if fatal else missing
+    maps = [m for m in missing if m.source_map] if fatal else []
+    lines = []
+    if errors:
+        n = len(errors)
+        state = "" if fatal else " (left as written)"
+        lines.append(f"{n} reference{'s' if n != 1 else ''} to missing files{state}:")
+        lines.extend(f"  {m}" for m in errors)
+    if maps:
+        n = len(maps)
+        lines.append(
+            f"{n} source map reference{'s' if n != 1 else ''} to missing files"
+            " (left as written; not fatal, only debugging is lost):"
+        )
+        lines.extend(f"  {m}" for m in maps)
+    if fix and fatal and any(not m.source_map for m in missing):
+        lines.append(fix)
+    return "\n".join(lines)
 
 
 _CSS_RE = re.compile(
@@ -145,7 +208,8 @@ def _css_references(text: str, problems: _Problems) -> list[Reference]:
                 stripped = url.strip()
                 if stripped:
                     start = m.start(group) + (len(url) - len(url.lstrip()))
-                    refs.append(Reference(stripped, start, start + len(stripped)))
+                    kind = "source-map" if group == "smap_url" else "url"
+                    refs.append(Reference(stripped, start, start + len(stripped), kind))
                 break
     return refs
 
@@ -161,7 +225,9 @@ def _js_references(text: str) -> list[Reference]:
             if url is not None:
                 # Module specifiers must be relative or absolute paths to be
                 # files; anything else is a bare name resolved by import maps.
-                if group == "smap_url" or _MODULE_SPECIFIER.match(url):
+                if group == "smap_url":
+                    refs.append(Reference(url, m.start(group), m.end(group), "source-map"))
+                elif _MODULE_SPECIFIER.match(url):
                     refs.append(Reference(url, m.start(group), m.end(group)))
                 break
     return refs
@@ -257,9 +323,10 @@ class HashResult:
     identical ones are not rewritten); ``entries`` holds the manifest ``files``
     entries (size, integrity, content type) of every original and hashed
     file, computed from bytes already in memory, for ``write_manifest``;
-    ``warnings`` are missing references, skipped files and syntax problems;
-    ``references`` lists, per rewritten file, the names it references (what
-    the incremental build cache propagates changes along).
+    ``missing`` lists the references to missing files (see
+    :func:`missing_references_report`); ``warnings`` are skipped files and
+    syntax problems; ``references`` lists, per rewritten file, the names it
+    references (what the incremental build cache propagates changes along).
     """
 
     paths: dict[str, str] = field(default_factory=dict)
@@ -268,6 +335,7 @@ class HashResult:
     removed: list[str] = field(default_factory=list)
     warnings: list[BuildWarning] = field(default_factory=list)
     references: dict[str, list[str]] = field(default_factory=dict)
+    missing: list[MissingReference] = field(default_factory=list)
 
 
 @dataclass
@@ -283,7 +351,7 @@ def _line_of(text: str, pos: int) -> int:
 
 
 def _parse(
-    name: str, data: bytes, names: set[str], static_url: str, strict: bool, result: HashResult
+    name: str, data: bytes, names: set[str], static_url: str, result: HashResult
 ) -> _Doc | None:
     """Scan one rewritable file; None when it cannot be treated as text."""
     if b"\0" in data:
@@ -330,17 +398,15 @@ def _parse(
             resolved.append((ref, target))
             continue
         if target == name:
-            if ref.kind == "url":
+            if ref.kind != "map-file":
                 result.warnings.append(
                     BuildWarning(name, _line_of(text, ref.start), "references itself; left as is")
                 )
             continue
-        line = _line_of(text, ref.start) if map_data is None else None
-        message = f"reference to missing file {ref.url!r} left as is"
-        # Source-map entries are debugging metadata, often not deployed: never fatal.
-        if strict and map_data is None:
-            raise BuildError(f"{name}:{line}: {message.replace(' left as is', '')}")
-        result.warnings.append(BuildWarning(name, line, message))
+        line, column = line_and_column(text, ref.start) if map_data is None else (0, 0)
+        # Source maps are debugging metadata, often not deployed: never fatal.
+        is_map = map_data is not None or ref.kind == "source-map"
+        result.missing.append(MissingReference(name, line, column, ref.url, target, is_map))
     return _Doc(name, text, resolved, map_data)
 
 
@@ -498,7 +564,7 @@ def hash_and_rewrite(
         data = read_bytes(root.joinpath(*name.split("/")))
         local.entries[name] = entry_for(name, data)
         if posixpath.splitext(name)[1].lower() in REWRITTEN_EXTENSIONS:
-            doc = _parse(name, data, name_set, static_url, strict, local)
+            doc = _parse(name, data, name_set, static_url, local)
             if doc is not None and doc.refs:
                 return name, doc, local
         # Written now, from the bytes just hashed, so the content always
@@ -515,12 +581,22 @@ def hash_and_rewrite(
     with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
         for name, doc, local in pool.map(first_pass, [n for n in names if n not in hashed]):
             result.warnings.extend(local.warnings)
+            result.missing.extend(local.missing)
             result.written.extend(local.written)
             result.entries.update(local.entries)
             if doc is not None:
                 docs[name] = doc
             else:
                 hashed[name] = local.paths[name]
+
+    if strict and any(not m.source_map for m in result.missing):
+        raise BuildError(
+            missing_references_report(
+                result.missing,
+                fatal=True,
+                fix="Fix these references or ship the files; without --strict they only warn.",
+            )
+        )
 
     # Strong edges order the work; a source map's `file` back-reference is
     # added only when it does not close a cycle (map <-> js is the norm).

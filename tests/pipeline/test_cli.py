@@ -88,7 +88,10 @@ def test_strict_missing_reference_exits_1_naming_file_and_line(src: Path, root: 
     write(src, "a.css", "p{}\nq{background:url(nope.png)}")
     code, _, err = run("build", str(src), "--out", str(root), "--strict")
     assert code == 1
-    assert "a.css:2: reference to missing file 'nope.png'" in err
+    assert (
+        "error: 1 reference to missing files:\n  a.css:2:18: reference to missing file 'nope.png'"
+        in err
+    )
     assert "staticfiles.json" not in tree(root)
 
 
@@ -96,7 +99,10 @@ def test_missing_reference_without_strict_is_a_warning(src: Path, root: Path) ->
     write(src, "a.css", "q{background:url(nope.png)}")
     code, _, err = run("build", str(src), "--out", str(root))
     assert code == 0
-    assert "warning: a.css:1: reference to missing file 'nope.png' left as is" in err
+    assert (
+        "warning: 1 reference to missing files (left as written):\n"
+        "  a.css:1:18: reference to missing file 'nope.png'\n"
+    ) in err
 
 
 def test_cycle_exits_1_with_the_cycle(src: Path, root: Path) -> None:

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from staticserve.pipeline._files import BuildError
-from staticserve.pipeline.hashing import hash_and_rewrite, hashed_name
+from staticserve.pipeline.hashing import (
+    MissingReference,
+    hash_and_rewrite,
+    hashed_name,
+    missing_references_report,
+)
 
 from .conftest import temp_leftovers, tree, write
 
@@ -133,25 +138,70 @@ def test_data_absolute_and_foreign_root_urls_are_left_alone_silently(root: Path)
     assert result.warnings == []
 
 
-def test_missing_file_is_left_with_a_warning_naming_file_and_line(root: Path) -> None:
+def test_missing_file_is_left_as_written_and_reported_with_line_and_column(root: Path) -> None:
     write(root, "a.css", "p{}\nq{background:url(missing.png)}")
     result = build(root)
     assert "missing.png" in hashed_text(root, result, "a.css")
-    assert [str(w) for w in result.warnings] == [
-        "a.css:2: reference to missing file 'missing.png' left as is"
+    assert result.missing == [MissingReference("a.css", 2, 18, "missing.png", "missing.png")]
+    assert str(result.missing[0]) == "a.css:2:18: reference to missing file 'missing.png'"
+
+
+def test_every_missing_reference_is_collected_not_just_the_first(root: Path) -> None:
+    write(root, "css/a.css", '@import "gone.css";\np{background:url(../img/x.png)}')
+    write(root, "js/app.js", 'import { a } from "./lib/a.js";\n')
+    result = build(root)
+    assert [str(m) for m in sorted(result.missing)] == [
+        "css/a.css:1:10: reference to missing file 'gone.css' (css/gone.css)",
+        "css/a.css:2:18: reference to missing file '../img/x.png' (img/x.png)",
+        "js/app.js:1:20: reference to missing file './lib/a.js' (js/lib/a.js)",
     ]
 
 
-def test_strict_makes_a_missing_reference_an_error(root: Path) -> None:
+def test_strict_reports_every_missing_reference_in_one_error(root: Path) -> None:
     write(root, "a.css", "p{}\nq{background:url(missing.png)}")
-    with pytest.raises(BuildError, match=r"a\.css:2: reference to missing file 'missing\.png'"):
+    write(root, "b.css", "@import 'c.css';")
+    with pytest.raises(BuildError) as caught:
         build(root, strict=True)
+    assert str(caught.value) == (
+        "2 references to missing files:\n"
+        "  a.css:2:18: reference to missing file 'missing.png'\n"
+        "  b.css:1:10: reference to missing file 'c.css'\n"
+        "Fix these references or ship the files; without --strict they only warn."
+    )
+
+
+def test_strict_does_not_fail_on_a_missing_source_map(root: Path) -> None:
+    write(root, "a.js", "var a = 1;\n//# sourceMappingURL=a.js.map\n")
+    result = build(root, strict=True)
+    assert result.missing == [MissingReference("a.js", 2, 22, "a.js.map", "a.js.map", True)]
+
+
+def test_missing_references_report_lists_source_maps_apart_when_fatal() -> None:
+    missing = [
+        MissingReference("a.js", 2, 22, "a.js.map", "a.js.map", source_map=True),
+        MissingReference("a.css", 1, 5, "x.png", "x.png"),
+    ]
+    assert missing_references_report(missing, fatal=True, fix="FIX") == (
+        "1 reference to missing files:\n"
+        "  a.css:1:5: reference to missing file 'x.png'\n"
+        "1 source map reference to missing files (left as written; not fatal,"
+        " only debugging is lost):\n"
+        "  a.js:2:22: reference to missing file 'a.js.map'\n"
+        "FIX"
+    )
+    assert missing_references_report(missing, fatal=False, fix="FIX") == (
+        "2 references to missing files (left as written):\n"
+        "  a.css:1:5: reference to missing file 'x.png'\n"
+        "  a.js:2:22: reference to missing file 'a.js.map'"
+    )
 
 
 def test_reference_leaving_the_root_counts_as_missing(root: Path) -> None:
     write(root, "a.css", "p{background:url(../../etc/x.png)}")
     result = build(root)
-    assert "missing file '../../etc/x.png'" in str(result.warnings[0])
+    assert str(result.missing[0]) == (
+        "a.css:1:18: reference to missing file '../../etc/x.png' (outside the static root)"
+    )
 
 
 def test_references_inside_css_comments_and_strings_are_not_rewritten(root: Path) -> None:

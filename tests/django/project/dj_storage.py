@@ -100,28 +100,90 @@ class StorageTests(SimpleTestCase):
             self.assertIn(f"./{hashed}", main)
         self.assertIn(f'from "/static/{paths["vendor/lib.js"]}"', main)
         self.assertIn('from "bare-module"', main)  # bare specifiers are module names
-        self.assertIn("export * from './dep.", main)  # quoting kept as written
+        self.assertIn('export * from "./dep.', main)  # Django's quoting normalisation
 
-    def test_missing_reference_is_reported_not_fatal(self):
-        src = self.write_tree(
-            {
-                "js/a.js": "var a = 1;\n\n//# sourceMappingURL=a.js.map\n",
-                "css/s.css": "body {}\n.x { background: url(missing.png); }\n",
-            }
+    BROKEN = {
+        "css/site.css": 'p { color: red }\n@import "theme.css";\n'
+        'body { background: url("../img/gone.png"); }\n',
+        "js/app.js": 'import { a } from "./lib/a.js";\nconsole.log(a);\n',
+        "js/ok.js": "var ok = 1;\n//# sourceMappingURL=ok.js.map\n",
+    }
+    THREE = [
+        "  css/site.css:2:10: reference to missing file 'theme.css' (css/theme.css)",
+        "  css/site.css:3:25: reference to missing file '../img/gone.png' (img/gone.png)",
+        "  js/app.js:1:20: reference to missing file './lib/a.js' (js/lib/a.js)",
+    ]
+
+    def test_missing_references_stop_collectstatic_naming_every_one(self):
+        src = self.write_tree(self.BROKEN)
+        with self.assertRaises(ValueError) as caught:
+            self.collect(OURS_MANIFEST, dirs=[src], apps=False)
+        report = str(caught.exception).splitlines()
+        self.assertEqual(report[0], "3 references to missing files:")
+        self.assertEqual(report[1:4], self.THREE)
+        # The missing source map is listed, apart, as not fatal.
+        self.assertIn("not fatal", report[4])
+        self.assertEqual(
+            report[5], "  js/ok.js:2:22: reference to missing file 'ok.js.map' (js/ok.js.map)"
         )
+        fix = (
+            'To deploy anyway, leaving them as written, set STATICSERVE_MISSING_REFERENCES = "warn"'
+        )
+        self.assertEqual(report[6], fix)
+
+    def test_missing_references_error_is_what_collectstatic_reports(self):
+        src = self.write_tree(self.BROKEN)
+        root = self.tmp / "root"
+        err = StringIO()
+        with (
+            override_settings(
+                STATIC_ROOT=str(root),
+                STORAGES=storages(OURS_MANIFEST),
+                STATICFILES_DIRS=[src],
+                INSTALLED_APPS=["django.contrib.staticfiles"],
+            ),
+            self.assertRaises(ValueError),
+        ):
+            call_command("collectstatic", interactive=False, verbosity=0, stderr=err)
+        # Django's own line, naming every file with a broken reference.
+        self.assertEqual(err.getvalue(), "Post-processing 'css/site.css, js/app.js' failed!\n\n")
+        self.assertFalse((root / "staticfiles.json").exists())
+
+    def test_missing_references_warn_setting_lets_collectstatic_through(self):
+        src = self.write_tree(self.BROKEN)
         with self.assertLogs("staticserve", logging.WARNING) as logs:
-            root, out = self.collect(OURS_MANIFEST, dirs=[src], apps=False)
-        text = "\n".join(logs.output)
-        self.assertIn("js/a.js:3: reference to missing file 'a.js.map'", text)
-        self.assertIn("css/s.css:2: reference to missing file 'missing.png'", text)
+            root, out = self.collect(
+                OURS_MANIFEST, dirs=[src], apps=False, missing_references="warn"
+            )
+        (report,) = [r.getMessage() for r in logs.records if "missing files" in r.getMessage()]
+        lines = report.splitlines()
+        self.assertEqual(lines[0], "staticserve: 4 references to missing files (left as written):")
+        self.assertEqual(lines[1:4], self.THREE)
+        self.assertEqual(
+            lines[4], "  js/ok.js:2:22: reference to missing file 'ok.js.map' (js/ok.js.map)"
+        )
+        paths = json.loads((root / "staticfiles.json").read_text())["paths"]
+        self.assertIn('@import "theme.css"', (root / paths["css/site.css"]).read_text())
+        self.assertIn("3 post-processed", out)
+
+    def test_missing_source_map_alone_only_warns(self):
+        src = self.write_tree({"js/a.js": "var a = 1;\n\n//# sourceMappingURL=a.js.map\n"})
+        with self.assertLogs("staticserve", logging.WARNING) as logs:
+            root, _ = self.collect(OURS_MANIFEST, dirs=[src], apps=False)
+        self.assertIn("js/a.js:3:22: reference to missing file 'a.js.map'", logs.output[0])
         paths = json.loads((root / "staticfiles.json").read_text())["paths"]
         self.assertIn("sourceMappingURL=a.js.map", (root / paths["js/a.js"]).read_text())
-        self.assertIn("2 post-processed", out)
 
-    def test_missing_reference_strict(self):
-        src = self.write_tree({"css/s.css": "body {}\n.x { background: url(missing.png); }\n"})
-        with self.assertRaisesMessage(ValueError, "css/s.css:2: reference to missing file"):
-            self.collect(OURS_MANIFEST, dirs=[src], apps=False, strict_references=True)
+    def test_missing_source_maps_error_setting_stops_collectstatic(self):
+        src = self.write_tree({"js/a.js": "var a = 1;\n//# sourceMappingURL=a.js.map\n"})
+        with self.assertRaisesMessage(ValueError, 'STATICSERVE_MISSING_SOURCE_MAPS = "warn"'):
+            self.collect(OURS_MANIFEST, dirs=[src], apps=False, missing_source_maps="error")
+
+    def test_bad_missing_references_value_is_a_configuration_error(self):
+        from django.core.exceptions import ImproperlyConfigured
+
+        with self.assertRaisesMessage(ImproperlyConfigured, "STATICSERVE_MISSING_REFERENCES"):
+            self.collect(OURS_MANIFEST, dirs=[], apps=False, missing_references="ignore")
 
     def test_keep_only_hashed_files(self):
         src = self.write_tree({"css/s.css": "body { color: red }\n" * 40, "t.txt": "x"})
