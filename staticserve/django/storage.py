@@ -33,7 +33,7 @@ import json
 import logging
 import os
 import posixpath
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urldefrag
@@ -234,7 +234,7 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
                 self.missing_references.append(
                     MissingReference(name, line, column, url, _target(name, url), source_map)
                 )
-                return matchobj.group("matched")
+                return matchobj.group(0)  # as written (Django 4.2's source map "matched" is empty)
 
         return converter
 
@@ -265,25 +265,13 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         if dry_run:
             return
         self.load_build_cache()  # while the previous manifest is still in place
-        adjustable = {p for p in paths if matches_patterns(p, self._patterns)}
-        reported = False
-        for name, hashed_name, processed in super().post_process(paths, dry_run, **options):
-            # Django yields the adjustable files once all passes are done: every
-            # reference has been seen, the manifest is not yet written.
-            if not reported and name in adjustable and not isinstance(processed, Exception):
-                reported = True
-                if self.missing_references:
-                    report, fatal = self._missing_report()
-                    if fatal:
-                        # As Django leaves it when post-processing fails.
-                        self.hashed_files = {}
-                        files = sorted(
-                            {m.file for m in self.missing_references if self._is_fatal(m)}
-                        )
-                        yield ", ".join(files), None, MissingReferencesError(report)
-                        return
-                    logger.warning("staticserve: %s", report)
-            yield name, hashed_name, processed
+        self._deferred_deletes = set()
+        try:
+            failed = yield from self._django_post_process(paths, **options)
+        finally:
+            self._flush_deletes()
+        if failed:
+            return
         # Django's generator saved the manifest (save_manifest below) on its way out.
         originals = sorted(paths)
         hashed = sorted({v for k, v in self.hashed_files.items() if k in paths})
@@ -297,6 +285,71 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         # Last: the new manifest is in place and compressed, older releases can go.
         prune(self.location, self._prune)
         self._prune = []
+
+    def _django_post_process(
+        self, paths: dict[str, Any], **options: Any
+    ) -> Generator[tuple[str, str | None, Any], None, bool]:
+        """Django's post_process, stopped with the report of missing references; True if so."""
+        adjustable = {p for p in paths if matches_patterns(p, self._patterns)}
+        reported = False
+        for name, hashed_name, processed in super().post_process(paths, False, **options):
+            # Django yields the adjustable files once all passes are done: every
+            # reference has been seen, the manifest is not yet written.
+            if not reported and name in adjustable and not isinstance(processed, Exception):
+                reported = True
+                if self.missing_references:
+                    report, fatal = self._missing_report()
+                    if fatal:
+                        # As Django leaves it when post-processing fails.
+                        self.hashed_files = {}
+                        files = sorted(
+                            {m.file for m in self.missing_references if self._is_fatal(m)}
+                        )
+                        yield ", ".join(files), None, MissingReferencesError(report)
+                        return True
+                    logger.warning("staticserve: %s", report)
+            yield name, hashed_name, processed
+        return False
+
+    # Django's post_process deletes every processed file and writes it again,
+    # even when nothing changed. While it runs, a delete is held back until
+    # the same name is saved: identical bytes are then left alone (same
+    # inode, same mtime, compressed siblings stay up to date), so a second
+    # collectstatic without changes rewrites nothing.
+    _deferred_deletes: set[str] | None = None
+
+    def delete(self, name: str) -> None:
+        if self._deferred_deletes is not None and self.exists(name):
+            self._deferred_deletes.add(name)
+            return
+        super().delete(name)
+
+    def _save(self, name: str, content: Any) -> str:
+        pending = self._deferred_deletes
+        if pending is not None and name in pending:
+            pending.discard(name)
+            if self._same_bytes(name, content):
+                return name
+            super().delete(name)
+        return super()._save(name, content)
+
+    def _same_bytes(self, name: str, content: Any) -> bool:
+        try:
+            if self.size(name) != content.size:
+                return False
+            with self.open(name) as existing:
+                old = existing.read()
+        except (OSError, NotImplementedError, AttributeError):
+            return False
+        content.seek(0)
+        new = content.read()
+        content.seek(0)
+        return old == (new.encode() if isinstance(new, str) else new)
+
+    def _flush_deletes(self) -> None:
+        pending, self._deferred_deletes = self._deferred_deletes or set(), None
+        for name in sorted(pending):
+            super().delete(name)
 
     def save_manifest(self) -> None:
         """Django's manifest, serialised as Django does, plus a ``files`` entry per file.

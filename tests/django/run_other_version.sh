@@ -16,4 +16,5 @@ trap 'rm -rf "$root"' EXIT
 SS_STATIC_ROOT="$root/manifest" "$vpy" -m django collectstatic --noinput -v 0
 SS_STATIC_ROOT="$root/manifest" "$vpy" -m django test -v 1 \
   tests.django.project.dj_client tests.django.project.dj_checks \
-  tests.django.project.dj_debug tests.django.project.dj_storage tests.django.project.dj_live
+  tests.django.project.dj_debug tests.django.project.dj_storage tests.django.project.dj_live \
+  tests.django.project.dj_compat

@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
+import signal
 import subprocess
 import sys
+import tempfile
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
 from tests.django.assets import check_admin_assets, check_passthrough
-from tests.support.servers import REPO, running_server
+from tests.support.servers import REPO, free_port, running_server, wait_for_port
 
 SETTINGS = "tests.django.project.settings"
 BACKENDS = {
@@ -78,6 +81,7 @@ def collected(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         ("dj_checks", "manifest"),
         ("dj_debug", "manifest"),
         ("dj_storage", "manifest"),
+        ("dj_compat", "manifest"),
         ("dj_live", "manifest"),
     ],
 )
@@ -139,10 +143,48 @@ def test_real_server(collected: dict[str, Path], kind: str, target: str, backend
     assert "Traceback" not in log and "Error" not in log, log
 
 
+@pytest.mark.parametrize("debug", ["0", "1"])
+def test_runserver_serves_pages_and_static_files_with_the_storage_set(
+    collected: dict[str, Path], debug: str
+) -> None:
+    root = collected["manifest"]
+    env = django_env(STATIC_ROOT=str(root), STORAGE=BACKENDS["manifest"], DEBUG=debug)
+    port = free_port()
+    with tempfile.NamedTemporaryFile(prefix="runserver-", suffix=".log", delete=False) as log:
+        log_path = Path(log.name)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for_port(port, proc, log_path, timeout=60)
+        fetch = http_fetch(f"http://127.0.0.1:{port}")
+        status, _, page = fetch("/page/", {})
+        assert status == 200, log_path.read_text()
+        src = re.search(r'src="/static/([^"]+)"', page.decode()).group(1)
+        # Hashed in production, the plain name from the finders with DEBUG.
+        assert (src == "app_one/es/main.js") == (debug == "1"), src
+        status, _, body = fetch(f"/static/{src}", {})
+        assert status == 200
+        source = REPO / "tests/django/project/app_one/static/app_one/es/main.js"
+        assert body == ((root / src).read_bytes() if debug == "0" else source.read_bytes())
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+        log_text = log_path.read_text(errors="replace")
+        log_path.unlink()
+    assert "Traceback" not in log_text, log_text
+
+
 @pytest.mark.skipif(
     os.environ.get("STATICSERVE_SKIP_OTHER_DJANGO") == "1",
     reason="STATICSERVE_SKIP_OTHER_DJANGO=1",
 )
+@pytest.mark.timeout(600)
 def test_other_django_version() -> None:
     """The same Django tests under Django 4.2 LTS, in a cached virtualenv."""
     script = Path(__file__).with_name("run_other_version.sh")
@@ -152,7 +194,7 @@ def test_other_django_version() -> None:
         env={**os.environ, "PYTHON": sys.executable},
         capture_output=True,
         text=True,
-        timeout=110,
+        timeout=540,
     )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output

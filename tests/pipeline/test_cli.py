@@ -105,6 +105,38 @@ def test_missing_reference_without_strict_is_a_warning(src: Path, root: Path) ->
     ) in err
 
 
+THREE_BROKEN = {
+    "css/site.css": 'p { color: red }\n@import "theme.css";\n'
+    'body { background: url("../img/gone.png"); }\n',
+    "js/app.js": 'import { a } from "./lib/a.js";\nconsole.log(a);\n',
+}
+THREE_REPORTED = (
+    "3 references to missing files{state}:\n"
+    "  css/site.css:2:10: reference to missing file 'theme.css' (css/theme.css)\n"
+    "  css/site.css:3:25: reference to missing file '../img/gone.png' (img/gone.png)\n"
+    "  js/app.js:1:20: reference to missing file './lib/a.js' (js/lib/a.js)\n"
+)
+
+
+def test_strict_names_every_missing_reference_with_file_line_and_column(
+    src: Path, root: Path
+) -> None:
+    for name, text in THREE_BROKEN.items():
+        write(src, name, text)
+    code, _, err = run("build", str(src), "--out", str(root), "--strict")
+    assert code == 1
+    assert "error: " + THREE_REPORTED.format(state="") in err
+    assert "without --strict they only warn" in err
+
+
+def test_plain_build_warns_with_the_same_report(src: Path, root: Path) -> None:
+    for name, text in THREE_BROKEN.items():
+        write(src, name, text)
+    code, _, err = run("build", str(src), "--out", str(root))
+    assert code == 0
+    assert "warning: " + THREE_REPORTED.format(state=" (left as written)") in err
+
+
 def test_cycle_exits_1_with_the_cycle(src: Path, root: Path) -> None:
     write(src, "a.css", "@import 'b.css';")
     write(src, "b.css", "@import 'a.css';")
