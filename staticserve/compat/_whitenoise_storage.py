@@ -25,9 +25,10 @@ class CompressedManifestStaticFilesStorage(storage.CompressedManifestStaticFiles
     """``whitenoise.storage.CompressedManifestStaticFilesStorage``: hashed names + siblings.
 
     Reads ``WHITENOISE_MANIFEST_STRICT`` / ``WHITENOISE_KEEP_ONLY_HASHED_FILES`` when the
-    ``STATICSERVE_`` ones are absent. A reference to a missing file is a warning
-    (``STATICSERVE_STRICT_REFERENCES = True`` makes it an error), not WhiteNoise's
-    abort; ``make_helpful_exception`` is kept for code that calls it.
+    ``STATICSERVE_`` ones are absent. References to missing files stop
+    collectstatic, as WhiteNoise's do, with one report naming all of them
+    (``STATICSERVE_MISSING_REFERENCES = "warn"`` lets them through);
+    ``make_helpful_exception`` is kept for code that calls it.
     """
 
     def make_helpful_exception(self, exception: Exception, name: str) -> Exception:
