@@ -137,6 +137,16 @@ def test_plain_build_warns_with_the_same_report(src: Path, root: Path) -> None:
     assert "warning: " + THREE_REPORTED.format(state=" (left as written)") in err
 
 
+def test_rebuild_from_the_cache_reports_missing_references_again(src: Path, root: Path) -> None:
+    for name, text in THREE_BROKEN.items():
+        write(src, name, text)
+    assert run("build", str(src), "--out", str(root))[0] == 0
+    code, _, err = run("build", str(src), "--out", str(root))
+    assert code == 0 and THREE_REPORTED.format(state=" (left as written)") in err
+    code, _, err = run("build", str(src), "--out", str(root), "--strict")
+    assert code == 1 and "error: " + THREE_REPORTED.format(state="") in err
+
+
 def test_cycle_exits_1_with_the_cycle(src: Path, root: Path) -> None:
     write(src, "a.css", "@import 'b.css';")
     write(src, "b.css", "@import 'a.css';")
