@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .asgi import StaticServe
 from .config import ConfigError
@@ -19,6 +20,7 @@ from .pipeline.manifest import COMPRESSED_SUFFIXES, MANIFEST_NAME
 SERVE_ROOT_ENV = "STATICSERVE_SERVE_ROOT"
 SERVE_PREFIX_ENV = "STATICSERVE_SERVE_PREFIX"
 SERVE_MISS_ENV = "STATICSERVE_SERVE_MISS_CACHE_CONTROL"
+SERVE_OPTIONS_ENV = "STATICSERVE_SERVE_OPTIONS"
 
 
 class CommandError(Exception):
@@ -114,7 +116,7 @@ def _serve(args: argparse.Namespace) -> int:
     _check_port_free(args.host, args.port)
     # Index before the server starts, so a bad root fails here, in one line.
     miss = args.miss_cache_control or None  # "" sends no header
-    app = serve_app(root, args.prefix, miss)
+    app = serve_app(root, args.prefix, miss, **serve_options(args))
     url = f"http://{args.host}:{args.port}{app.files.prefixes[0]}"
     summary = describe_root(app.files.index, [root])
     print(f"staticserve: serving {root} ({summary}) at {url}", flush=True)
@@ -130,17 +132,35 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve_app(root: str, prefix: str, miss_cache_control: str | None = "no-store") -> StaticServe:
+def serve_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Core options from `serve`'s --max-age, --immutable, --index-file and --spa."""
+    options: dict[str, Any] = {"index_file": args.index_file}
+    if args.max_age is not None:
+        options["max_age"] = args.max_age
+    if args.immutable is not None:
+        options["immutable_file_test"] = args.immutable
+    if args.spa:
+        options["fallback"] = args.index_file
+    return options
+
+
+def serve_app(
+    root: str, prefix: str, miss_cache_control: str | None = "no-store", **options: Any
+) -> StaticServe:
     """The standalone production app `staticserve serve` runs."""
+    options = {"index_file": True, **options}
     return StaticServe(
-        None, root=root, prefix=prefix, index_file=True, miss_cache_control=miss_cache_control
+        None, root=root, prefix=prefix, miss_cache_control=miss_cache_control, **options
     )
 
 
 def granian_app() -> StaticServe:
     """Factory granian imports in its worker (it cannot take an app object)."""
     miss = os.environ.get(SERVE_MISS_ENV, "no-store") or None
-    return serve_app(os.environ[SERVE_ROOT_ENV], os.environ.get(SERVE_PREFIX_ENV, "/"), miss)
+    options = json.loads(os.environ.get(SERVE_OPTIONS_ENV) or "{}")
+    return serve_app(
+        os.environ[SERVE_ROOT_ENV], os.environ.get(SERVE_PREFIX_ENV, "/"), miss, **options
+    )
 
 
 def _run_granian(root: str, args: argparse.Namespace) -> int:
@@ -154,6 +174,7 @@ def _run_granian(root: str, args: argparse.Namespace) -> int:
     os.environ[SERVE_ROOT_ENV] = root
     os.environ[SERVE_PREFIX_ENV] = args.prefix
     os.environ[SERVE_MISS_ENV] = args.miss_cache_control
+    os.environ[SERVE_OPTIONS_ENV] = json.dumps(serve_options(args))
     Granian(
         "staticserve.cli:granian_app",
         address=args.host,
@@ -163,6 +184,16 @@ def _run_granian(root: str, args: argparse.Namespace) -> int:
         log_access=False,
     ).serve()
     return 0
+
+
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -223,6 +254,35 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="VALUE",
         help="Cache-Control of 404s and other errors (default no-store, so no cache keeps "
         "a miss); e.g. 'public, max-age=10'; '' sends none",
+    )
+    serve.add_argument(
+        "--max-age",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="Cache-Control max-age of files that are not hashed (default 60; 0 sends "
+        "no-cache). Hashed files are always immutable, index files always no-cache",
+    )
+    serve.add_argument(
+        "--immutable",
+        default=None,
+        metavar="REGEX",
+        help="files whose URL path matches REGEX (e.g. '^/assets/') are immutable, instead "
+        "of the default test that recognises Django, webpack, Vite and esbuild hashed names; "
+        "files a staticfiles.json or bundler manifest names hashed stay immutable",
+    )
+    serve.add_argument(
+        "--index-file",
+        default="index.html",
+        metavar="NAME",
+        help="file served at / and at directory URLs, always with no-cache (default index.html)",
+    )
+    serve.add_argument(
+        "--spa",
+        action="store_true",
+        help="single-page app: a browser navigation to a path that is no file (no "
+        "extension, Accept: text/html) gets the index file, no-cache; missing assets "
+        "stay 404",
     )
     serve.set_defaults(func=_serve)
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..manifests import already_hashed
 from ._files import BuildError, BuildWarning
 from .cache import BuildCache, settings_key, stat_of
 from .collect import DEFAULT_IGNORE, Source, collect, find, parse_source
@@ -258,6 +259,10 @@ def run_build(
         if not args.no_hash:
             names = list(result.files)
             reuse = cache.reusable(root, names, REWRITTEN_EXTENSIONS)
+            # Bundler output (Vite, webpack, ...) is hashed already, and HTML
+            # entry points keep their names: neither is renamed or rewritten.
+            keep = already_hashed([(s.prefix, s.path) for s in sources], names)
+            entry_points = {n for n in names if n.lower().endswith((".html", ".htm"))}
             hashed = hash_and_rewrite(
                 root,
                 names,
@@ -265,6 +270,7 @@ def run_build(
                 strict=args.strict,
                 keep_only_hashed=args.keep_only_hashed,
                 unchanged=reuse.paths,
+                already_hashed=keep | entry_points,
             )
             # Files with missing references are never reused: each build reports them again.
             broken = {m.file for m in hashed.missing}
@@ -280,7 +286,10 @@ def run_build(
             if hashed.missing:
                 report = missing_references_report(hashed.missing, fatal=False)
                 print(f"warning: {report}", file=err)
-            paths, known = hashed.paths, {**reuse.entries, **hashed.entries}
+            # An entry point is not a hashed name: leave it out of `paths`,
+            # whose values are served immutable.
+            paths = {k: v for k, v in hashed.paths.items() if k not in entry_points}
+            known = {**reuse.entries, **hashed.entries}
             say(
                 f"hash: {len(paths)} files, {len(hashed.written)} hashed files written, "
                 f"{len(reuse.paths)} unchanged (build cache)"

@@ -46,7 +46,7 @@ import json
 import os
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -535,6 +535,7 @@ def hash_and_rewrite(
     keep_only_hashed: bool = False,
     dry_run: bool = False,
     unchanged: Mapping[str, str] | None = None,
+    already_hashed: Collection[str] = (),
 ) -> HashResult:
     """Write a content-hashed copy of every file in ``names`` under ``root``.
 
@@ -549,8 +550,14 @@ def hash_and_rewrite(
     names whose hashed copy is known to be current (same content, and every
     file they reference unchanged) to that hashed name: they are not read,
     parsed or written again, but count as present when resolving references.
+
+    Names in ``already_hashed`` (bundler output hashed already, HTML entry
+    points) keep their name and bytes: no copy, no rewriting, and references
+    to them elsewhere stay as written. Their ``paths`` entry maps them to
+    themselves.
     """
     root = Path(root)
+    already_hashed = frozenset(already_hashed)
     if not static_url.endswith("/"):
         static_url += "/"
     names = sorted(set(names))
@@ -563,8 +570,13 @@ def hash_and_rewrite(
         local = HashResult()  # per task, merged in name order: deterministic warnings
         data = read_bytes(root.joinpath(*name.split("/")))
         local.entries[name] = entry_for(name, data)
+        if name in already_hashed:
+            local.paths[name] = name
+            return name, None, local
         if posixpath.splitext(name)[1].lower() in REWRITTEN_EXTENSIONS:
             doc = _parse(name, data, name_set, static_url, local)
+            if doc is not None and already_hashed:
+                doc.refs = [(r, t) for r, t in doc.refs if t not in already_hashed]
             if doc is not None and doc.refs:
                 return name, doc, local
         # Written now, from the bytes just hashed, so the content always
@@ -625,6 +637,8 @@ def hash_and_rewrite(
         return result
     if keep_only_hashed:
         for name in names:
+            if name in already_hashed:
+                continue  # it is its own hashed name
             result.entries.pop(name, None)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(root.joinpath(*name.split("/")))
