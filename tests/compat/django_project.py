@@ -9,6 +9,7 @@ URLconf in one module: ``DJANGO_SETTINGS_MODULE=tests.compat.django_project``.
 
 from __future__ import annotations
 
+import json
 import os
 
 from django.http import HttpRequest, HttpResponse
@@ -37,6 +38,8 @@ WHITENOISE_CHARSET = "utf-8"
 WHITENOISE_ALLOW_ALL_ORIGINS = True
 if os.environ.get("COMPAT_AUTOREFRESH"):
     WHITENOISE_AUTOREFRESH = True
+# More settings for one test, as JSON (e.g. '{"STATICSERVE_MAX_AGE": 5}').
+globals().update(json.loads(os.environ.get("COMPAT_SETTINGS", "{}")))
 
 
 def fallback(request: HttpRequest) -> HttpResponse:

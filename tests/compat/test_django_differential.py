@@ -10,6 +10,7 @@ test_differential.py, against the same list of allowed differences.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -118,23 +119,24 @@ def test_allowed_django_differences_are_in_the_guide() -> None:
         assert f"`{allowed.id}`" in guide
 
 
-def test_system_check_names_each_whitenoise_setting_to_rename(tmp_path: Path) -> None:
+def _django(tmp_path: Path, args: list[str], settings: dict | None = None) -> str:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.compat.django_project",
         "COMPAT_BASE": str(tmp_path),
+        "COMPAT_SETTINGS": json.dumps(settings or {}),
         "PYTHONPATH": str(REPO),
     }
-    (tmp_path / "static_root").mkdir()
+    (tmp_path / "static_root").mkdir(exist_ok=True)
+    (tmp_path / "root_files").mkdir(exist_ok=True)
     proc = subprocess.run(
-        [sys.executable, "-m", "django", "check", "--tag", "staticserve"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
     )
-    output = proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
+
+
+def test_system_check_names_each_whitenoise_setting_to_rename(tmp_path: Path) -> None:
+    output = _django(tmp_path, ["-m", "django", "check", "--tag", "staticserve"])
     for name in (
         "ROOT",
         "MAX_AGE",
@@ -187,3 +189,21 @@ def test_missing_static_root_is_accepted_with_autorefresh(tmp_path: Path, middle
 def test_whitenoise_only_warns_about_a_missing_static_root(tmp_path: Path) -> None:
     proc = _start_django(tmp_path / "nope", "whitenoise.middleware.WhiteNoiseMiddleware", False)
     assert proc.returncode == 0 and "No directory at" in proc.stderr
+
+
+def test_system_check_says_which_whitenoise_settings_are_ignored(tmp_path: Path) -> None:
+    settings = {"STATICSERVE_MAX_AGE": 5, "WHITENOISE_USE_GZIP": True}
+    output = _django(tmp_path, ["-m", "django", "check", "--tag", "staticserve"], settings)
+    assert "WHITENOISE_MAX_AGE is ignored because STATICSERVE_MAX_AGE is set" in output, output
+    assert "WHITENOISE_USE_GZIP has no staticserve equivalent" in output, output
+
+
+@pytest.mark.parametrize("name", ["WHITENOISE_STATIC_PREFIX", "STATICSERVE_STATIC_PREFIX"])
+def test_static_prefix_setting_replaces_static_urls_path(tmp_path: Path, name: str) -> None:
+    code = (
+        "import django; django.setup(); "
+        "from staticserve.django.middleware import build_static_files; "
+        "print(build_static_files().prefixes)"
+    )
+    output = _django(tmp_path, ["-c", code], {name: "assets"})
+    assert "'/assets/'" in output and "'/static/'" not in output, output
