@@ -421,34 +421,48 @@ def _to_run(block: Block) -> bool:
     return "skip" not in block.markers and "file" not in block.markers
 
 
-@pytest.fixture(scope="session")
-def block_results(
-    request: pytest.FixtureRequest, app_template: Path, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, str | None]:
-    """Every selected block run up front, a few at a time.
+class BlockRuns:
+    """Runs the selected blocks, two at a time, on the first request for any of them.
 
     The blocks are independent (each gets its own copy of the app directory and
-    its own ports), and most of their time is spent waiting for processes to
-    start, so running them side by side keeps this test quick on a loaded machine.
+    its own ports) and most of their time is spent waiting for processes to
+    start, so running them side by side keeps this test quick. Under
+    pytest-xdist a worker does not know which blocks it will get: there each
+    block runs when its test does.
     """
+
+    def __init__(self, selected: list[Block], template: Path, factory: pytest.TempPathFactory):
+        self.selected, self.template, self.factory = selected, template, factory
+        self.results: dict[str, str | None] = {}
+
+    def result(self, block: Block) -> str | None:
+        if block.where not in self.results:
+            batch = [block]
+            if not os.environ.get("PYTEST_XDIST_WORKER"):
+                batch += [b for b in self.selected if b.where not in self.results and b != block]
+            with ThreadPoolExecutor(max_workers=PARALLEL_BLOCKS) as pool:
+                futures = {
+                    b.where: pool.submit(run_block, b, self.template, self.factory.mktemp("block"))
+                    for b in batch
+                }
+                self.results.update({where: f.result() for where, f in futures.items()})
+        return self.results[block.where]
+
+
+@pytest.fixture(scope="session")
+def block_runs(
+    request: pytest.FixtureRequest, app_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> BlockRuns:
     selected = [
         item.callspec.params["block"]
         for item in request.session.items
         if getattr(item, "originalname", "") == "test_documented_block_runs_as_written"
     ]
-    todo = [b for b in selected if _to_run(b)]
-    with ThreadPoolExecutor(max_workers=PARALLEL_BLOCKS) as pool:
-        futures = {
-            b.where: pool.submit(run_block, b, app_template, tmp_path_factory.mktemp("block"))
-            for b in todo
-        }
-        return {where: future.result() for where, future in futures.items()}
+    return BlockRuns([b for b in selected if _to_run(b)], app_template, tmp_path_factory)
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.where for b in BLOCKS])
-def test_documented_block_runs_as_written(
-    block: Block, block_results: dict[str, str | None]
-) -> None:
+def test_documented_block_runs_as_written(block: Block, block_runs: BlockRuns) -> None:
     if "skip" in block.markers:
         pytest.skip(f"marked: {block.markers['skip']}")
     if "file" in block.markers:
@@ -458,7 +472,7 @@ def test_documented_block_runs_as_written(
             "into the doc (the file is what the tests run)"
         )
         return
-    failure = block_results[block.where]
+    failure = block_runs.result(block)
     if failure:
         pytest.fail(failure, pytrace=False)
 
