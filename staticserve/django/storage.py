@@ -230,13 +230,47 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
                 # Django's hashed_name() of a file that is not there. Collected,
                 # the reference left as written; post_process reports them all.
                 url = matchobj.group("url")
-                line, column = line_and_column(matchobj.string, matchobj.start("url"))
+                line, column = self._position_as_written(name, matchobj)
                 self.missing_references.append(
                     MissingReference(name, line, column, url, _target(name, url), source_map)
                 )
                 return matchobj.group(0)  # as written (Django 4.2's source map "matched" is empty)
 
         return converter
+
+    def _position_as_written(self, name: str, matchobj: Any) -> tuple[int, int]:
+        """Line and column of the reference in the source file, not in Django's working copy.
+
+        Django runs its patterns one after another over a copy that earlier
+        patterns have already rewritten (``import './a.js';`` becomes
+        ``import"./a.<hash>.js";``), which moves later columns. The match of a
+        missing reference is left as written, so it is found again in the
+        source: the same occurrence (k-th) of the same text.
+        """
+        text, pos = matchobj.string, matchobj.start("url")
+        source = self._source_text(name)
+        if source is not None and source != text:
+            needle = matchobj.group(0)
+            k = text.count(needle, 0, matchobj.start()) if needle else -1
+            found = -len(needle)
+            for _ in range(k + 1):
+                found = source.find(needle, found + len(needle))
+                if found < 0:
+                    break
+            if found >= 0:
+                text, pos = source, found + (pos - matchobj.start())
+        return line_and_column(text, pos)
+
+    def _source_text(self, name: str) -> str | None:
+        cache = self.__dict__.setdefault("_source_texts", {})
+        if name not in cache:
+            cache[name] = None
+            found = (getattr(self, "_sources", None) or {}).get(name)
+            if found is not None:
+                storage, path = found
+                with contextlib.suppress(OSError, UnicodeDecodeError), storage.open(path) as f:
+                    cache[name] = f.read().decode("utf-8")
+        return cache[name]
 
     def _is_fatal(self, m: MissingReference) -> bool:
         mode = self.missing_source_maps_mode if m.source_map else self.missing_references_mode
@@ -265,6 +299,7 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         if dry_run:
             return
         self.load_build_cache()  # while the previous manifest is still in place
+        self._sources, self._source_texts = paths, {}  # for positions as written
         self._deferred_deletes = set()
         try:
             failed = yield from self._django_post_process(paths, **options)

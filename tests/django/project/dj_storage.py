@@ -166,6 +166,19 @@ class StorageTests(SimpleTestCase):
         self.assertIn('@import "theme.css"', (root / paths["css/site.css"]).read_text())
         self.assertIn("3 post-processed", out)
 
+    def test_missing_reference_position_is_in_the_file_as_written(self):
+        # Django's import pattern rewrites (and reformats) the first statement
+        # before its export pattern meets the second one on the same line.
+        line = "import{a}from'./dep.js';export{b}from'./gone.js';"
+        src = self.write_tree({"js/dep.js": "export const a = 1;", "js/min.js": line + "\n"})
+        with self.assertRaises(ValueError) as caught:
+            self.collect(OURS_MANIFEST, dirs=[src], apps=False)
+        column = line.index("./gone.js") + 1
+        self.assertIn(
+            f"  js/min.js:1:{column}: reference to missing file './gone.js'",
+            str(caught.exception),
+        )
+
     def test_missing_source_map_alone_only_warns(self):
         src = self.write_tree({"js/a.js": "var a = 1;\n\n//# sourceMappingURL=a.js.map\n"})
         with self.assertLogs("staticserve", logging.WARNING) as logs:
