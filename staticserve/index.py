@@ -431,15 +431,16 @@ class StaticIndex:
     # -- autorefresh (development) ---------------------------------------
 
     def _lookup_fresh(self, url: str, entry: Entry | None) -> Entry | None:
-        redirect = self._redirect_on_disk(url)
-        if redirect is not None:
-            return redirect
+        index_name = self.config.index_name
+        if index_name and url.endswith("/" + index_name):
+            # dir/index.html -> ./ while the file exists (one URL per page).
+            return _INDEX_REDIRECT if self._find_on_disk(url) is not None else None
         found = self._find_on_disk(url)
         if found is None:
             with self._lock:
                 self._pending.pop(url, None)
                 self._forget(url)
-            return None
+            return self._directory_redirect(url)
         root, path = found
         encodings = tuple(
             encoding for suffix, encoding in SIBLING_ENCODINGS if os.path.isfile(path + suffix)
@@ -456,18 +457,11 @@ class StaticIndex:
             self._url_root[url] = root
         return self._load(url, pending)
 
-    def _redirect_on_disk(self, url: str) -> Redirect | None:
-        """autorefresh: the index-file redirects, decided from the disk as it is now."""
-        index_name = self.config.index_name
-        if not index_name:
+    def _directory_redirect(self, url: str) -> Redirect | None:
+        """autorefresh: ``dir`` -> ``dir/`` when ``dir/<index file>`` is on disk now."""
+        if not self.config.index_name or url.endswith("/") or url + "/" in self.prefixes:
             return None
-        if url.endswith("/" + index_name):
-            if self._find_on_disk(url) is not None:
-                return _INDEX_REDIRECT
-            return None
-        if url.endswith("/") or url + "/" in self.prefixes:
-            return None
-        if self._find_on_disk(url) is None and self._find_on_disk(url + "/") is not None:
+        if self._find_on_disk(url + "/") is not None:
             return Redirect(url.rsplit("/", 1)[1] + "/")
         return None
 
