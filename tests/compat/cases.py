@@ -176,6 +176,9 @@ CASES: list[Case] = [
     _c("plain", "/js/app.js", if_none_match="{etag}"),
     _c("plain", "/css/styles.css", if_none_match="{etag}", **GZ),
     _c("plain", "/js/app.js", if_none_match='"not-the-etag"'),
+    _c("plain", "/js/app.js", if_none_match="*"),
+    _c("plain", "/js/app.js", if_none_match='"other", {etag}'),
+    _c("plain", "/js/app.js", if_none_match="W/{etag}"),
     _c("plain", "/js/app.js", if_modified_since="{last_modified}"),
     _c("plain", "/js/app.js", if_modified_since="Tue, 14 Nov 2023 22:13:19 GMT"),
     _c("plain", "/js/app.js", if_modified_since="Wed, 15 Nov 2000 00:00:00 GMT"),
@@ -299,6 +302,13 @@ ALLOWED: list[Allowed] = [
         _header("accept-encoding", lambda v: v == "*"),
         "Compressed variants",
         "Accept-Encoding: * accepts any coding (RFC 9110 12.5.3): the smallest variant is sent",
+    ),
+    Allowed(
+        "if-none-match-parsed",
+        frozenset({"status"}),
+        _header("if-none-match", lambda v: v == "*" or "," in v or v.startswith("W/")),
+        "Conditional requests",
+        "If-None-Match is a list compared weakly, with * (RFC 9110 13.1.2): these are 304s",
     ),
     Allowed(
         "accept-ranges",
