@@ -27,6 +27,12 @@ INSTALLED_APPS = ["staticserve.django", "django.contrib.staticfiles"]
 MIDDLEWARE = [os.environ.get("COMPAT_MIDDLEWARE", "staticserve.django.StaticServeMiddleware")]
 STATIC_URL = "/static/"
 STATIC_ROOT = os.path.join(BASE, "static_root")
+STATICFILES_DIRS = [os.path.join(BASE, "src")] if os.path.isdir(os.path.join(BASE, "src")) else []
+if os.environ.get("COMPAT_STORAGE"):
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": os.environ["COMPAT_STORAGE"]},
+    }
 USE_TZ = True
 
 WHITENOISE_ROOT = os.path.join(BASE, "root_files")

@@ -207,3 +207,78 @@ def test_static_prefix_setting_replaces_static_urls_path(tmp_path: Path, name: s
     )
     output = _django(tmp_path, ["-c", code], {name: "assets"})
     assert "'/assets/'" in output and "'/static/'" not in output, output
+
+
+# -- the manifest storage: collectstatic by each side's storage, served by its middleware -------
+
+SIDES = {
+    "whitenoise": ("whitenoise.middleware.WhiteNoiseMiddleware",
+                   "whitenoise.storage.CompressedManifestStaticFilesStorage"),
+    "compat": ("staticserve.compat.whitenoise.WhiteNoiseMiddleware",
+               "staticserve.compat.whitenoise.CompressedManifestStaticFilesStorage"),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def manifest_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    bases = {}
+    for side, (_, storage) in SIDES.items():
+        base = tmp_path_factory.mktemp(f"manifest-{side}")
+        (base / "src/css").mkdir(parents=True)
+        (base / "src/img").mkdir()
+        (base / "src/img/dot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+        (base / "src/css/app.css").write_bytes(
+            b"body { background: url(../img/dot.png) }\n" + b".pad { margin: 0 }\n" * 40
+        )
+        (base / "root_files").mkdir()
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.compat.django_project",
+            "COMPAT_BASE": str(base),
+            "COMPAT_STORAGE": storage,
+            "PYTHONPATH": str(REPO),
+        }
+        proc = subprocess.run(
+            [sys.executable, "-m", "django", "collectstatic", "--noinput", "-v", "0"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        for path in (base / "static_root").rglob("*"):
+            os.utime(path, (1_700_000_000, 1_700_000_000))  # collected at different times
+        bases[side] = base
+    manifests = {
+        side: json.loads((base / "static_root/staticfiles.json").read_text())["paths"]
+        for side, base in bases.items()
+    }
+    # The same sources get the same hashed names from both storages.
+    assert manifests["whitenoise"] == manifests["compat"]
+    target = "django.core.wsgi:get_wsgi_application()"
+    with running_server("gunicorn", target, {
+            "DJANGO_SETTINGS_MODULE": "tests.compat.django_project",
+            "COMPAT_BASE": str(bases["whitenoise"]), "COMPAT_MIDDLEWARE": SIDES["whitenoise"][0],
+            "COMPAT_STORAGE": SIDES["whitenoise"][1]}) as theirs, \
+         running_server("gunicorn", target, {
+            "DJANGO_SETTINGS_MODULE": "tests.compat.django_project",
+            "COMPAT_BASE": str(bases["compat"]), "COMPAT_MIDDLEWARE": SIDES["compat"][0],
+            "COMPAT_STORAGE": SIDES["compat"][1]}) as ours:  # fmt: skip
+        yield {"whitenoise": theirs.url, "compat": ours.url, "paths": manifests["compat"]}
+
+
+@pytest.mark.parametrize(
+    ("name", "hashed", "accept_encoding"),
+    [("css/app.css", True, None), ("css/app.css", True, "gzip, deflate, br"),
+     ("css/app.css", False, None), ("img/dot.png", True, None), ("img/dot.png", False, None)],
+)  # fmt: skip
+def test_collected_manifest_files_are_served_as_by_whitenoise(
+    manifest_servers: dict, name: str, hashed: bool, accept_encoding: str | None
+) -> None:
+    path = "/static/" + (manifest_servers["paths"][name] if hashed else name)
+    headers = (("accept-encoding", accept_encoding),) if accept_encoding else ()
+    case = Case("", path, "GET", headers)
+    theirs = request(manifest_servers["whitenoise"], case)
+    ours = request(manifest_servers["compat"], case)
+    assert theirs.status == ours.status == 200
+    if hashed:  # immutable on both sides (for one year here, ten there)
+        assert "immutable" in theirs.headers["cache-control"]
+    found = differences(case, theirs, ours)
+    assert _unexplained(case, found, ours.status) == {}, (theirs.headers, ours.headers)
