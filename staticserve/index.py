@@ -19,7 +19,7 @@ import os
 import re
 import stat as stat_module
 import threading
-from collections import OrderedDict
+from time import monotonic
 
 from .config import Config, ConfigError
 from .manifests import bundler_hashed_names
@@ -89,9 +89,8 @@ class StaticIndex:
         self._entries: dict[str, Entry] = {}
         self._url_root: dict[str, _Root] = {}
         self._memory = MemoryBudget(self.config.memory_file_max, self.config.memory_budget)
-        # URLs whose Resource is built, least recently used first (Redirects are
-        # not in it: they are tiny and never dropped).
-        self._cached: OrderedDict[str, None] = OrderedDict()
+        # How many Resources are built (Redirects are tiny and never dropped).
+        self._built = 0
         self._cached_max = self.config.cached_files_max
         self._lock = threading.Lock()
 
@@ -399,34 +398,68 @@ class StaticIndex:
         with self._lock:
             self._forget(url)
             self._entries[url] = resource
-            cached = self._cached
-            cached[url] = None
-            if self._cached_max is not None:
-                while len(cached) > self._cached_max:
-                    # Least recently used first; rebuilt (one stat) when asked again.
-                    self._forget(next(iter(cached)))
+            self._built += 1
+            if self._cached_max is not None and self._built > self._cached_max:
+                # A tenth at a time, so the sort is paid once per many loads.
+                self._evict(self._built - self._cached_max + self._cached_max // 10)
+            memory = self._memory
+            if memory.used > memory.budget:
+                self._evict_bytes()
         return resource
+
+    def _least_recent(self, holding_bytes: bool = False) -> list[tuple[str, Resource]]:
+        """Built resources, least recently used first (lock held).
+
+        Recency is ``checked_at``: the service sets it when it re-checks a file
+        against the disk, at most once per ``recheck_interval``, so the
+        per-request path does no bookkeeping for it.
+        """
+        built = [
+            (url, entry)
+            for url, entry in self._entries.items()
+            if entry.__class__ is Resource
+            and (not holding_bytes or any(v.body is not None for v in entry.variants))  # type: ignore[union-attr]
+        ]
+        built.sort(key=lambda item: item[1].checked_at)  # type: ignore[union-attr]
+        return built  # type: ignore[return-value]
+
+    def _evict(self, count: int) -> None:
+        for url, _ in self._least_recent()[:count]:
+            self._forget(url)
+
+    def _evict_bytes(self) -> None:
+        """Drop the least recently used files' bytes to 90 % of the budget (lock held)."""
+        memory = self._memory
+        target = memory.budget - memory.budget // 10
+        for _, resource in self._least_recent(holding_bytes=True):
+            if memory.used <= target:
+                break
+            memory.drop(resource)
 
     def _forget(self, url: str) -> None:
         """Drop a URL's built Resource and its bytes held in memory (lock held)."""
         entry = self._entries.pop(url, None)
-        self._cached.pop(url, None)
         if entry.__class__ is Resource:
+            self._built -= 1
             self._memory.release(entry)  # type: ignore[arg-type]
 
     def touch(self, url: str, resource: Resource) -> None:
-        """Note a use of ``url`` (at re-check time): it is the last to be dropped."""
-        try:
-            self._cached.move_to_end(url)
-        except KeyError:
-            return  # dropped meanwhile
-        if not self.config.autorefresh:
-            self._memory.touch(resource)
+        """Note a use of ``url``: it is the last to be dropped; its bytes come back."""
+        resource.checked_at = monotonic()
+        if self.config.autorefresh or self._entries.get(url) is not resource:
+            return
+        memory = self._memory
+        for variant in resource.variants:
+            if variant.body is None and variant.size <= memory.file_max:
+                memory.load(variant)
+        if memory.used > memory.budget:
+            with self._lock:
+                self._evict_bytes()
 
     @property
     def cached_count(self) -> int:
         """How many URLs have their Resource built right now."""
-        return len(self._cached)
+        return self._built
 
     # -- autorefresh (development) ---------------------------------------
 

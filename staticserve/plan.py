@@ -75,6 +75,25 @@ STATUS_PHRASES = {
 
 _STATUS_LINES: dict[int, str] = {}
 
+# Header pairs most files share (Content-Type, Cache-Control, Vary, ...), one
+# object each, with their WSGI (str) form: a worker holds a header list per
+# file, so sharing is most of what they cost. Bounded; past it, not shared.
+_SHARED_PAIRS_MAX = 4096
+_shared_pairs: dict[tuple[bytes, bytes], tuple[bytes, bytes]] = {}
+_str_pairs: dict[tuple[bytes, bytes], tuple[str, str]] = {}
+
+
+def shared_pair(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    """The one shared ``(name, value)`` header pair equal to this one."""
+    pair = (name, value)
+    found = _shared_pairs.get(pair)
+    if found is not None:
+        return found
+    if len(_shared_pairs) < _SHARED_PAIRS_MAX:
+        _shared_pairs[pair] = pair
+        _str_pairs[pair] = (name.decode("latin-1"), value.decode("latin-1"))
+    return pair
+
 
 def _status_line(status: int) -> str:
     """``200 OK``: one shared string per status (a worker holds many plans)."""
@@ -99,8 +118,10 @@ class Plan:
     def str_headers(self) -> list[tuple[str, str]]:
         """Headers as WSGI wants them (latin-1 ``str``), computed once per plan."""
         if self._str_headers is None:
+            shared = _str_pairs
             self._str_headers = [
-                (k.decode("latin-1"), v.decode("latin-1")) for k, v in self.headers
+                shared.get(h) or (h[0].decode("latin-1"), h[1].decode("latin-1"))
+                for h in self.headers
             ]
         # WSGI servers may append to the list they are given: hand out a copy.
         return list(self._str_headers)

@@ -18,12 +18,10 @@ used dropped first.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import os
 import stat as stat_module
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from email.utils import formatdate
 from time import monotonic
@@ -31,7 +29,7 @@ from time import monotonic
 from .config import Config
 from .headers import HeaderList, checked_pairs
 from .media_types import media_type_for
-from .plan import FileSlice, Headers, Plan
+from .plan import FileSlice, Headers, Plan, shared_pair
 
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
@@ -79,7 +77,7 @@ def _http_date(epoch: int) -> tuple[int, str, tuple[bytes, bytes]]:
     found = _dates.get(epoch)
     if found is None:
         text = formatdate(epoch, usegmt=True)
-        found = (epoch, text, (b"last-modified", text.encode("latin-1")))
+        found = (epoch, text, shared_pair(b"last-modified", text.encode("latin-1")))
         if len(_dates) < _SHARED_MAX:
             _dates[epoch] = found
     return found
@@ -344,7 +342,7 @@ def _build_headers(resource: Resource, config: Config, revalidate: bool = False)
         common = checked_pairs(hooked, resource.identity.path)
     encoded_common = _share(
         tuple(
-            _share((name.lower().encode("latin-1"), value.encode("latin-1")))
+            shared_pair(name.lower().encode("latin-1"), value.encode("latin-1"))
             for name, value in common
         )
     )
@@ -354,7 +352,7 @@ def _build_headers(resource: Resource, config: Config, revalidate: bool = False)
         variant.resource = resource
         encoding: tuple[tuple[bytes, bytes], ...] = ()
         if variant.encoding != "identity":
-            encoding = (_share((b"content-encoding", variant.encoding.encode("latin-1"))),)
+            encoding = (shared_pair(b"content-encoding", variant.encoding.encode("latin-1")),)
         full = (
             *encoded_common,
             (b"etag", variant.etag.encode("latin-1")),
@@ -366,21 +364,17 @@ def _build_headers(resource: Resource, config: Config, revalidate: bool = False)
 
 
 class MemoryBudget:
-    """Small files' bytes held in memory, up to a total; least recently used out first.
+    """Accounts for small files' bytes held in memory: at most ``file_max`` each.
 
-    ``file_max`` bounds one file, ``budget`` the total. Loading a file past the
-    budget drops the bytes of the least recently used ones (their variants are
-    then streamed from disk, and loaded again when used again). Recency is
-    noted by :meth:`touch`, which the service calls when it re-checks a file
-    (at most once per ``recheck_interval``), so the per-request path pays
-    nothing for it.
+    ``budget`` is the total the index keeps them under: past it, the index
+    drops the bytes of the least recently used files (:meth:`drop`; their
+    variants are then streamed from disk, and loaded again when used again).
     """
 
     def __init__(self, file_max: int, budget: int) -> None:
         self.file_max = file_max
         self.budget = budget
         self.used = 0
-        self._held: OrderedDict[Variant, None] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -403,36 +397,24 @@ class MemoryBudget:
         if len(data) != size or st.st_mtime_ns != variant.mtime_ns:
             return
         with self._lock:
-            if variant in self._held:
+            if variant.body is not None:
                 return
-            self._held[variant] = None
             self.used += size
             variant.body = data
             variant.plan_get = Plan(200, variant.plan_get.headers, data)
-            while self.used > self.budget:
-                self._drop(self._held.popitem(last=False)[0])
 
-    def touch(self, resource: Resource) -> None:
-        """Note a use of ``resource``: its bytes are the last to be dropped."""
-        for variant in resource.variants:
-            if variant.body is None:
-                self.load(variant)
-            else:
-                with contextlib.suppress(KeyError):  # dropped meanwhile
-                    self._held.move_to_end(variant)
+    def drop(self, resource: Resource) -> None:
+        """Stop holding a resource's bytes: its variants are streamed from disk."""
+        with self._lock:
+            for variant in resource.variants:
+                if variant.body is not None:
+                    self.used -= variant.size
+                    # The plan first: a request reading the variant now gets the file.
+                    variant.plan_get = Plan(
+                        200, variant.plan_get.headers, FileSlice(variant, 0, variant.size)
+                    )
+                    variant.body = None
 
     def release(self, resource: Resource) -> None:
         """Forget a resource's bytes (it was replaced or evicted)."""
-        with self._lock:
-            for variant in resource.variants:
-                if self._held.pop(variant, 0) is None:
-                    self.used -= variant.size
-
-    def _drop(self, variant: Variant) -> None:
-        self.used -= variant.size
-        # The plan first: a request that reads the variant now gets the file.
-        variant.plan_get = Plan(200, variant.plan_get.headers, FileSlice(variant, 0, variant.size))
-        variant.body = None
-
-    def __len__(self) -> int:
-        return len(self._held)
+        self.drop(resource)
