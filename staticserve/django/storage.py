@@ -48,6 +48,8 @@ from django.contrib.staticfiles.utils import matches_patterns
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
+from ..hashed_names import is_hashed_name
+from ..manifests import bundler_hashed_names
 from ..media_types import extension_of
 from ..pipeline import compress_tree
 from ..pipeline.cache import BuildCache, settings_key
@@ -165,6 +167,22 @@ class CompressedStaticFilesStorage(_CompressMixin, StaticFilesStorage):
         # One report per file, so collectstatic's "N post-processed" is true.
         for name in sorted(paths):
             yield name, name, True
+
+
+def _bundler_outputs() -> set[str]:
+    """Hashed outputs listed by bundler manifests (.vite/manifest.json...) in finder locations."""
+    from django.contrib.staticfiles.finders import get_finders
+
+    names: set[str] = set()
+    for finder in get_finders():
+        for storage in (getattr(finder, "storages", None) or {}).values():
+            location = getattr(storage, "location", None)
+            if not location or not os.path.isdir(location):
+                continue
+            prefix = (getattr(storage, "prefix", None) or "").strip("/")
+            for name in bundler_hashed_names(location):
+                names.add(f"{prefix}/{name}" if prefix else name)
+    return names
 
 
 class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesStorage):
@@ -292,12 +310,43 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
 
     # -- post-processing --------------------------------------------------
 
+    # -- bundler output (Vite, webpack): hashed already ---------------------
+
+    #: Names a bundler manifest in a finder location lists as hashed (set per run).
+    _bundler_hashed: frozenset[str] = frozenset()
+
+    def hashed_name(self, name: str, content: Any = None, filename: str | None = None) -> str:
+        """Django's hashed name, except for bundler output that carries a hash already.
+
+        ``assets/index-BvmkIFtm.js`` keeps its name (no second hash), so
+        ``{% static %}``, django-vite and the bundler's own chunk references all
+        name the file the bundler wrote.
+        """
+        if self._hashed_already(name):
+            return self.clean_name(name)
+        return super().hashed_name(name, content, filename)
+
+    def _hashed_already(self, name: str) -> bool:
+        clean = self.clean_name(name)
+        return clean in self._bundler_hashed or is_hashed_name(clean)
+
+    def _post_process(self, paths: Any, adjustable_paths: Any, hashed_files: Any) -> Any:
+        # Bundler output is not rewritten either: its references already name
+        # hashed files, and Django's templates would respace its minified imports.
+        adjustable = [p for p in adjustable_paths if not self._hashed_already(p)]
+        for name, hashed, processed, substitutions in super()._post_process(
+            paths, adjustable, hashed_files
+        ):
+            # Left as is, so never a substitution that asks Django for another pass.
+            yield name, hashed, processed, substitutions and not self._hashed_already(name)
+
     def post_process(
         self, paths: dict[str, Any], dry_run: bool = False, **options: Any
     ) -> Iterator[tuple[str, str | None, Any]]:
         self.missing_references = []
         if dry_run:
             return
+        self._bundler_hashed = frozenset(_bundler_outputs())
         self.load_build_cache()  # while the previous manifest is still in place
         self._sources, self._source_texts = paths, {}  # for positions as written
         self._deferred_deletes = set()

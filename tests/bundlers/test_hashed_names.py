@@ -1,7 +1,8 @@
 """The default name test, held to tables of real names.
 
 HASHED: names from real builds (the fixtures here: Vite 8 / Rolldown, webpack 5;
-and by hand with Vite 7 / Rollup and esbuild 0.25), Rolldown's own published
+and by hand with Vite 7 / Rollup, esbuild 0.25 and the vanilla and react
+templates of ``npm create vite@latest``), Rolldown's own published
 dist, and the tools' documentation. NOT_HASHED: real file names from npm
 packages, favicon generators, font kits and Django apps, including every
 look-alike the rules were written against. A false positive is a year-long
@@ -23,6 +24,15 @@ HASHED = {
         "assets/logo-DYM68Rp9.png",
         "assets/pattern-6sQ43Z2S.svg",
         "assets/index-BvmkIFtm.js.map",
+    ],
+    "npm create vite@latest (create-vite 9.3.0, Vite 8), vanilla and react templates": [
+        "assets/hero-CLDdwZDr.png",
+        "assets/index-CAoPt-vL.js",
+        "assets/index-CsUDhMuy.css",
+        "assets/vite-BF8QNONU.svg",
+        "assets/index-DykytF2W.css",
+        "assets/index-mUEkpVIN.js",
+        "assets/react-CHdo91hT.svg",
     ],
     "Vite 7 (Rollup 4), same project": [
         "assets/index-bIl-BimJ.js",
