@@ -90,3 +90,18 @@ def test_collected_vite_assets_are_served_immutable(
     result = json.loads(done.stdout.strip().splitlines()[-1])
     for url in urls:
         assert result[url] == [200, "public, max-age=31536000, immutable"], url
+
+
+def test_fallback_without_a_root_holding_it_is_a_startup_error(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "DJANGO_SETTINGS_MODULE": "tests.bundlers.django_spa.settings",
+        "STATICSERVE_TEST_DIST": str(tmp_path),  # an empty directory: no index.html
+    }
+    load = "from tests.bundlers.django_spa.wsgi import application"
+    done = subprocess.run(
+        [sys.executable, "-c", load], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert "ImproperlyConfigured: STATICSERVE_FALLBACK = 'index.html'" in done.stderr

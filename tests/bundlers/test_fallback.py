@@ -246,3 +246,8 @@ def test_fallback_missing_from_the_root_is_a_startup_error(tmp_path: Path) -> No
 def test_fallback_must_name_a_file_below_the_prefix(bad: str, vite_dist: Path) -> None:
     with pytest.raises(ConfigError, match="option fallback"):
         StaticServe(None, root=vite_dist, prefix="/", fallback=bad)
+
+
+def test_giant_accept_header_is_read_only_up_to_its_bound() -> None:
+    assert accepts_html("text/html, " + "x/y, " * 200_000)
+    assert not accepts_html("x/y, " * 200_000 + "text/html")
