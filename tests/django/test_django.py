@@ -143,6 +143,58 @@ def test_real_server(collected: dict[str, Path], kind: str, target: str, backend
     assert "Traceback" not in log and "Error" not in log, log
 
 
+BROKEN = {
+    "broken/site.css": 'p { color: red }\n@import "theme.css";\n'
+    'body { background: url("../img/gone.png"); }\n',
+    "broken/app.js": 'import { a } from "./lib/a.js";\nconsole.log(a);\n',
+}
+BROKEN_REPORTED = [  # sorted by file, then position
+    "  broken/app.js:1:20: reference to missing file './lib/a.js' (broken/lib/a.js)",
+    "  broken/site.css:2:10: reference to missing file 'theme.css' (broken/theme.css)",
+    "  broken/site.css:3:25: reference to missing file '../img/gone.png' (img/gone.png)",
+]
+
+
+def broken_sources(tmp_path: Path) -> Path:
+    for name, text in BROKEN.items():
+        (tmp_path / "src" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "src" / name).write_text(text)
+    return tmp_path / "src"
+
+
+def test_collectstatic_with_broken_references_fails_naming_all_three(tmp_path: Path) -> None:
+    env = django_env(
+        STATIC_ROOT=str(tmp_path / "root"), STATICFILES_DIR=str(broken_sources(tmp_path))
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "django", "collectstatic", "--noinput"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Post-processing 'broken/app.js, broken/site.css' failed!" in proc.stderr
+    report = "MissingReferencesError: 3 references to missing files:\n" + "\n".join(BROKEN_REPORTED)
+    assert report in proc.stderr, proc.stderr
+    assert 'set STATICSERVE_MISSING_REFERENCES = "warn"' in proc.stderr
+    assert not (tmp_path / "root" / "staticfiles.json").exists()
+
+
+def test_collectstatic_with_the_warn_setting_succeeds_printing_the_same_three(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "root"
+    env = django_env(
+        STATIC_ROOT=str(root), STATICFILES_DIR=str(broken_sources(tmp_path)),
+        MISSING_REFERENCES="warn",
+    )  # fmt: skip
+    out = run(["collectstatic", "--noinput"], env, timeout=180)
+    assert (
+        "staticserve: 3 references to missing files (left as written):\n"
+        + "\n".join(BROKEN_REPORTED)
+        in out
+    ), out
+    assert (root / "staticfiles.json").exists()
+
+
 @pytest.mark.parametrize("debug", ["0", "1"])
 def test_runserver_serves_pages_and_static_files_with_the_storage_set(
     collected: dict[str, Path], debug: str

@@ -1,6 +1,7 @@
 """Settings of the test project; the SS_* environment variables vary them per run.
 
-SS_DEBUG=1, SS_STATIC_ROOT=<dir>, SS_STORAGE=<backend>, SS_STATIC_URL=<url>.
+SS_DEBUG=1, SS_STATIC_ROOT=<dir>, SS_STORAGE=<backend>, SS_STATIC_URL=<url>,
+SS_STATICFILES_DIR=<dir> (collected after the project's), SS_MISSING_REFERENCES=warn.
 """
 
 import os
@@ -65,6 +66,10 @@ USE_TZ = True
 STATIC_URL = env("STATIC_URL", "static/")
 STATIC_ROOT = env("STATIC_ROOT") or None
 STATICFILES_DIRS = [BASE_DIR / "static", ("vendor", BASE_DIR / "vendor")]
+if env("STATICFILES_DIR"):
+    STATICFILES_DIRS.append(env("STATICFILES_DIR"))
+if env("MISSING_REFERENCES"):
+    STATICSERVE_MISSING_REFERENCES = env("MISSING_REFERENCES")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
