@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.servers import Server, running_server
 
-from .conftest import VITE_DIST
+from .conftest import VITE_DIST, WEBPACK_DIST
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -91,11 +91,13 @@ def test_api_404_stays_the_apps_own(server: Server) -> None:
     assert b'<div id="app">' not in r.content
 
 
-def test_webpack_build_is_served_immutable() -> None:
-    from .conftest import WEBPACK_DIST
-
+@pytest.mark.parametrize(
+    ("kind", "target"),
+    [("uvicorn", "tests.bundlers.apps:fastapi_app"), ("gunicorn", "tests.bundlers.apps:flask_app")],
+)
+def test_webpack_build_is_served_immutable(kind: str, target: str) -> None:
     env = {"STATICSERVE_TEST_DIST": str(WEBPACK_DIST)}
-    with running_server("uvicorn", "tests.bundlers.apps:fastapi_app", env=env) as s:
+    with running_server(kind, target, env=env) as s:
         for name in (
             "main.111bf90bdf23d77869c9.js",
             "chart.37593ba1.js",
