@@ -66,14 +66,18 @@ def bare_wsgi(environ, start_response):  # type: ignore[no-untyped-def]
     return [b"ok"]
 
 
-if _ROOT and os.environ.get("BENCH_MEMORY_APP") == "whitenoise":
+if _ROOT and os.environ.get("BENCH_MEMORY_APP") == "whitenoise_app":
     from whitenoise import WhiteNoise
 
     whitenoise_app = WhiteNoise(None, root=_ROOT, prefix="/static/")
-elif _ROOT and os.environ.get("BENCH_MEMORY_APP") == "staticserve":
-    from staticserve import StaticServe, StaticServeWSGI
+elif _ROOT and os.environ.get("BENCH_MEMORY_APP") == "asgi_app":
+    from staticserve import StaticServe
 
     asgi_app = StaticServe(None, root=_ROOT, prefix="/static/", **_OPTIONS)
+elif _ROOT and os.environ.get("BENCH_MEMORY_APP") == "wsgi_app":
+    # One app per process: the worker's RSS is that app's alone.
+    from staticserve import StaticServeWSGI
+
     wsgi_app = StaticServeWSGI(None, root=_ROOT, prefix="/static/", **_OPTIONS)
 
 # -- driving a real server ---------------------------------------------------------
@@ -148,11 +152,7 @@ def serve_and_measure(server: str, app: str, root: Path, urls: list[str], option
         "PYTHONPATH": str(REPO),
         "BENCH_MEMORY_ROOT": str(root),
         "BENCH_MEMORY_OPTIONS": json.dumps(options),
-        "BENCH_MEMORY_APP": {
-            "whitenoise_app": "whitenoise",
-            "asgi_app": "staticserve",
-            "wsgi_app": "staticserve",
-        }.get(app, "bare"),
+        "BENCH_MEMORY_APP": app,
     }
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--sizes", type=int, nargs="+", default=[20_000])
     ap.add_argument("--out", type=Path, default=RESULTS)
-    ap.add_argument("--contenders", nargs="*", help="names to run (bare servers always run)")
+    ap.add_argument("--contenders", nargs="*", help="names to run (with their bare servers)")
     ap.add_argument("--no-heap", action="store_true", help="skip the in-process part")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--root", help=argparse.SUPPRESS)
@@ -245,7 +245,10 @@ def main(argv: list[str] | None = None) -> int:
         ("whitenoise gunicorn", "gunicorn", "whitenoise_app", {}),
     ]
     if args.contenders:
-        contenders = [c for c in contenders if c[0].startswith("bare") or c[0] in args.contenders]
+        chosen = [c for c in contenders if c[0] in args.contenders]
+        servers = {c[1] for c in chosen}
+        contenders = [c for c in contenders if c[0].startswith("bare") and c[1] in servers]
+        contenders += chosen
     served_rows, heap_rows = [], []
     for n in args.sizes:
         root = bench_index.make_tree(n)
