@@ -32,7 +32,7 @@ from tests.hardening.conftest import BIG, CSS, HostileTree, make_hostile_tree
 from tests.support.keepalive import CURRENT, Attempt, ReuseAwareTransport, keepalive_race
 from tests.support.servers import Server, running_server
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)  # a hang guard: ~10 s per server unloaded, ~70 s under stress
 
 REQUESTS = 2000
 CONCURRENCY = 200

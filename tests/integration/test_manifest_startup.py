@@ -63,6 +63,9 @@ def served(
     }
     with running_server(request.param, TARGETS[request.param], env=env) as server:
         yield server, root
+    # Checked once every test has used the server (at teardown, so in any order).
+    for marker in ("Traceback", "ERROR"):
+        assert marker not in server.log(), server.log()
 
 
 def get(server: Server, url: str, **headers: str) -> httpx.Response:
@@ -152,9 +155,3 @@ def test_a_file_deleted_after_its_first_request_becomes_a_miss(
     while not missed and time.monotonic() < deadline:
         missed = is_a_miss(get(server, "/static/css/doomed.css", **BROWSER))
     assert missed
-
-
-def test_no_traceback_in_the_server_log(served: tuple[Server, Path]) -> None:
-    server, _ = served
-    for marker in ("Traceback", "ERROR"):
-        assert marker not in server.log(), server.log()
