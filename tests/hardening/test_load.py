@@ -11,7 +11,9 @@ asserted. A request that meets the HTTP/1.1 keep-alive race (the server closed
 an idle reused connection as the request went out, with no byte of answer) is
 retried once on a new connection, as RFC 9112 §9.3.1 allows and browsers do;
 those retries are counted and reported apart from errors (see
-tests/support/keepalive.py). Any other failure, or a retry that fails, is an error.
+tests/support/keepalive.py), and the server's access log must count exactly
+one answer per request, so a retried request was never answered before.
+Any other failure, or a retry that fails, is an error.
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ async def hammer(server: Server, tree: HostileTree, requests: int) -> Outcome:
                 try:
                     response = await client.get(path, headers=headers)
                 except Exception as exc:  # every failure is reported, none raised
-                    race = keepalive_race(exc, attempt)
+                    race = keepalive_race(exc, attempt, server.kind in CLOSE_IDLE_NEW_CONNECTIONS)
                     if race is None:
                         errors.append(f"{path}: {type(exc).__name__}: {exc} ({attempt})")
                         return
@@ -165,6 +167,11 @@ SERVERS = [
     ("granian", "tests.hardening.apps:asgi_app"),
     ("granian-wsgi", "tests.hardening.apps:wsgi_app"),
 ]
+# Servers that also close a *new* connection whose request has not arrived
+# within their keep-alive time (gunicorn's gthread worker: murder_pending).
+# On a starved client a connection can sit that long between connect and
+# send; for the other servers a new connection closed unanswered is an error.
+CLOSE_IDLE_NEW_CONNECTIONS = {"gunicorn-gthread"}
 
 
 @pytest.fixture(scope="module", params=SERVERS, ids=[kind for kind, _ in SERVERS])
@@ -230,3 +237,4 @@ def test_mixed_load_has_no_errors_no_wrong_bodies_and_stable_memory(
     # by anything proportional to the 2,000 requests.
     assert after["VmRSS"] - before["VmRSS"] < 32 * 1024
     assert "Traceback" not in server.log()
+    assert worker_pid(server) == pid  # no worker died and was replaced meanwhile

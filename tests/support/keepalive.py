@@ -124,6 +124,8 @@ class ReuseAwareTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, httpx.AsyncByteStream)
+        if CURRENT.get() is None:  # every request is counted on its connection
+            CURRENT.set(Attempt())
         response = await self._pool.handle_async_request(
             httpcore.Request(
                 method=request.method,
@@ -155,17 +157,31 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
-def keepalive_race(exc: BaseException, attempt: Attempt) -> str | None:
+def keepalive_race(
+    exc: BaseException, attempt: Attempt, idle_new_connections_closed: bool = False
+) -> str | None:
     """The kind of keep-alive race ``exc`` is, or None if it is a real failure.
 
-    Only a request on a *reused* connection that got *no byte* of response is
-    the race RFC 9112 §9.3.1 describes. It ends in one of two ways: the
+    Only a request that got *no byte* of response, on a *reused* connection,
+    is the race RFC 9112 §9.3.1 describes. It ends in one of two ways: the
     server's close arrived first ("closed": end of stream), or the request's
     bytes reached a socket the server then closed unread, which the kernel
     answers with a reset ("reset").
+
+    ``idle_new_connections_closed``: the server also times out a *new*
+    connection that has not sent its request yet (gunicorn's gthread worker
+    does, after its keep-alive time); then the same race on a connection's
+    first request is one too ("... before its first request").
     """
-    if not attempt.reused or attempt.received:
+    if attempt.received or not (attempt.reused or idle_new_connections_closed):
         return None
+    kind = _race_kind(exc)
+    if kind is not None and not attempt.reused:
+        kind += " before its first request"
+    return kind
+
+
+def _race_kind(exc: BaseException) -> str | None:
     if isinstance(exc, httpcore.RemoteProtocolError) and "without sending a response" in str(exc):
         return "closed"
     if isinstance(exc, (httpcore.ReadError, httpcore.WriteError)) and any(
