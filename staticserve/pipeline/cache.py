@@ -7,15 +7,17 @@ byte-identical to a build without it.
 
 What it records, for the root it sits in:
 
-* ``files``: per served name, its ``(size, mtime_ns)``, its manifest entry,
-  a content digest, and per encoding the ``(size, mtime_ns)`` of its
-  compressed sibling, or ``0`` when that variant was not worth keeping.
+* ``files``: per served name ``[size, mtime_ns, digest, siblings]``: the
+  stat its manifest entry describes, a content digest, and per encoding the
+  ``[size, mtime_ns]`` of its compressed sibling, or ``0`` when that variant
+  was not worth keeping. (The entry itself is the manifest's: the cache is
+  tied to that manifest.)
   A name whose file and siblings still have those stats is neither read nor
   recompressed. A file whose content is known under another name (a touched
   or renamed file, Django's rewritten hashed copies) gets its siblings copied
   from that name's, not recompressed.
-* ``originals``: per collected name, its stat, hashed name, the names it
-  references and its warnings. A name is reused when it and its hashed copy
+* ``originals``: per collected name ``[size, mtime_ns, hashed name,
+  referenced names, warnings]``. A name is reused when it and its hashed copy
   are unchanged and nothing it references (transitively) changed; a change
   therefore propagates to exactly the files that reference it. When the set
   of names changes (a file added, deleted, renamed), every rewritable file
@@ -98,6 +100,11 @@ def stat_of(path: str | os.PathLike[str]) -> Stat | None:
     return (st.st_size, st.st_mtime_ns)
 
 
+def _path(root: Path, name: str) -> str:
+    """``root/name`` as a string: building it is most of a no-change rebuild's cost."""
+    return f"{root}{os.sep}{name}" if os.sep == "/" else os.path.join(root, *name.split("/"))
+
+
 def _digest_names(names: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(names).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
@@ -136,14 +143,20 @@ class BuildCache:
     def __init__(
         self,
         key: str,
-        files: dict[str, dict] | None = None,
-        originals: dict[str, dict] | None = None,
+        files: dict[str, list] | None = None,
+        originals: dict[str, list] | None = None,
         names: str | None = None,
     ) -> None:
         self.key = key
-        self.files: dict[str, dict] = files or {}
-        self.originals: dict[str, dict] = originals or {}
+        self.files: dict[str, list] = files or {}
+        self.originals: dict[str, list] = originals or {}
         self.names = names
+        #: The manifest's ``files`` entries this cache belongs to (see :meth:`use_manifest`).
+        self.previous: Mapping[str, Mapping] = {}
+        #: Names whose siblings were checked (or written) by this build.
+        self.verified: set[str] = set()
+        #: The root this cache was loaded from (set by :meth:`load`).
+        self.root: Path | None = None
         self._by_digest: dict[str, list[str]] | None = None
 
     # -- loading and saving ------------------------------------------------
@@ -155,12 +168,14 @@ class BuildCache:
         """The cache in ``root``; an empty one (and the reason) when it cannot be trusted."""
         root = Path(root)
         path = root / CACHE_NAME
+        empty = cls(key)
+        empty.root = root
         if not path.exists():
-            return LoadedCache(cls(key))
+            return LoadedCache(empty)
 
         def ignored(why: str) -> LoadedCache:
             return LoadedCache(
-                cls(key), warning=BuildWarning(str(path), None, f"{why}; ignored (full build)")
+                empty, warning=BuildWarning(str(path), None, f"{why}; ignored (full build)")
             )
 
         try:
@@ -174,7 +189,7 @@ class BuildCache:
             return ignored(f"build cache is corrupt ({exc})")
         if data.get("key") != key:
             return LoadedCache(
-                cls(key), note="build cache is for other settings or another version: full build"
+                empty, note="build cache is for other settings or another version: full build"
             )
         if data.get("manifest") != _manifest_digest(root, manifest):
             return ignored(
@@ -182,7 +197,13 @@ class BuildCache:
                 "or left by an interrupted build)"
             )
         names = data.get("names")
-        return LoadedCache(cls(key, files, originals, names if isinstance(names, str) else None))
+        cache = cls(key, files, originals, names if isinstance(names, str) else None)
+        cache.root = root
+        return LoadedCache(cache)
+
+    def use_manifest(self, files: Mapping[str, Mapping]) -> None:
+        """Give the ``files`` entries of the manifest this cache was loaded with."""
+        self.previous = files
 
     def save(
         self,
@@ -192,56 +213,57 @@ class BuildCache:
     ) -> None:
         """Write the cache for the names now ``served`` (written last, atomically)."""
         root = Path(root)
-        keep = set(served)
+        files = self.files
         data = {
             "format": FORMAT,
             "key": self.key,
             "manifest": _manifest_digest(root, manifest),
             "names": self.names,
-            "files": {n: self.files[n] for n in sorted(self.files) if n in keep},
-            "originals": {n: self.originals[n] for n in sorted(self.originals)},
+            "files": {n: files[n] for n in sorted(served) if n in files},
+            "originals": dict(sorted(self.originals.items())),
         }
         atomic_write(root / CACHE_NAME, json.dumps(data, separators=(",", ":")).encode())
 
     # -- per-file facts ----------------------------------------------------
 
-    def update(self, name: str, stat: Stat, **facts: object) -> None:
-        """Record facts about ``name`` as it is at ``stat`` (older facts go if it changed)."""
+    def mark(self, name: str, stat: Stat) -> None:
+        """``name``'s manifest entry, written by this build, describes the file at ``stat``."""
         record = self.files.get(name)
-        if record is None or (record["s"], record["m"]) != stat:
-            record = self.files[name] = {"s": stat[0], "m": stat[1]}
-            self._by_digest = None
-        record.update(facts)
-        if "d" in facts:
+        if record is None or record[0] != stat[0] or record[1] != stat[1]:
+            self.files[name] = [stat[0], stat[1], None, None]
             self._by_digest = None
 
     def entry(self, root: Path, name: str) -> dict | None:
-        """The manifest entry recorded for ``name`` if the file is unchanged."""
+        """The manifest entry recorded for ``name`` if the file is unchanged since."""
         record = self.files.get(name)
-        if record is None or "e" not in record:
+        previous = self.previous.get(name)
+        if record is None or previous is None:
             return None
-        if stat_of(root.joinpath(*name.split("/"))) != (record["s"], record["m"]):
+        if stat_of(_path(root, name)) != (record[0], record[1]):
             return None
-        return record["e"]
+        # As recorded: plan_release and write_manifest replace release and encodings.
+        return dict(previous)
 
     # -- compression -------------------------------------------------------
 
-    def siblings_fresh(self, path: Path, name: str, encodings: Collection[str]) -> bool:
+    def siblings_fresh(self, name: str, encodings: Collection[str]) -> bool:
         """Whether ``name``'s file and compressed siblings are exactly as recorded."""
         record = self.files.get(name)
-        if record is None or "z" not in record:
+        if record is None or record[3] is None or self.root is None:
             return False
-        if stat_of(path) != (record["s"], record["m"]):
+        base = _path(self.root, name)
+        if stat_of(base) != (record[0], record[1]):
             return False
-        states = record["z"]
+        states = record[3]
         for encoding in encodings:
             state = states.get(encoding)
-            sibling = path.with_name(path.name + _SUFFIXES[encoding])
+            sibling = base + _SUFFIXES[encoding]
             if state == 0:
                 if os.path.lexists(sibling):
                     return False
-            elif state is None or stat_of(sibling) != tuple(state):
+            elif state is None or stat_of(sibling) != (state[0], state[1]):
                 return False
+        self.verified.add(name)
         return True
 
     def donor(
@@ -250,27 +272,26 @@ class BuildCache:
         """A verified sibling holding ``encoding`` of content ``digest``; 0 = not worth it.
 
         A sibling is valid while its own stat is as recorded: it holds the
-        compression of the content recorded as ``d``, whatever its file became
+        compression of the content recorded with it, whatever its file became
         since. ``prefer`` (the name being compressed) is tried first, so a
         touched file keeps its own siblings.
         """
         if self._by_digest is None:
             self._by_digest = {}
             for name, record in self.files.items():
-                if "d" in record and "z" in record:
-                    self._by_digest.setdefault(record["d"], []).append(name)
+                if record[2] is not None and record[3] is not None:
+                    self._by_digest.setdefault(record[2], []).append(name)
         candidates = self._by_digest.get(digest, [])
         if prefer in candidates:
             candidates = [prefer, *(n for n in candidates if n != prefer)]
         for name in candidates:
-            state = self.files[name]["z"].get(encoding)
+            state = self.files[name][3].get(encoding)
             if state == 0:
                 return 0  # content-determined (min_saving is part of the key)
             if state is None:
                 continue
-            path = root.joinpath(*name.split("/"))
-            sibling = path.with_name(path.name + _SUFFIXES[encoding])
-            if stat_of(sibling) == tuple(state):
+            sibling = Path(_path(root, name) + _SUFFIXES[encoding])
+            if stat_of(sibling) == (state[0], state[1]):
                 return sibling
         return None
 
@@ -281,11 +302,21 @@ class BuildCache:
         stat = stat_of(path)
         if stat is None:
             return
+        base = str(path)
         states: dict[str, object] = {}
         for encoding in encodings:
-            sibling = stat_of(path.with_name(path.name + _SUFFIXES[encoding]))
+            sibling = stat_of(base + _SUFFIXES[encoding])
             states[encoding] = 0 if sibling is None else list(sibling)
-        self.update(name, stat, d=digest, z=states)
+        self.mark(name, stat)
+        self.files[name][2:] = [digest, states]
+        self._by_digest = None
+        self.verified.add(name)
+
+    def sibling_sizes(self, name: str) -> dict[str, int] | None:
+        """``{encoding: size}`` of ``name``'s siblings if this build verified them."""
+        if name not in self.verified:
+            return None
+        return {enc: state[0] for enc, state in self.files[name][3].items() if state != 0}
 
     # -- hashing -----------------------------------------------------------
 
@@ -300,28 +331,32 @@ class BuildCache:
         same_names = names_digest == self.names
         self.names = names_digest
         dirty = []
+        files, previous = self.files, self.previous
         for name in names:
-            stat = reuse.stats[name] = stat_of(root.joinpath(*name.split("/")))
+            stat = reuse.stats[name] = stat_of(_path(root, name))
             record = self.originals.get(name)
-            if record is None or stat != (record["s"], record["m"]):
+            if record is None or stat is None or (record[0], record[1]) != stat:
                 dirty.append(name)
                 continue
             if not same_names and posixpath.splitext(name)[1].lower() in rewritable:
                 dirty.append(name)
                 continue
-            hashed = record["h"]
+            hashed = record[2]
             entry = self.entry(root, hashed)
             if entry is None:
                 dirty.append(name)  # the hashed copy is gone or was changed
                 continue
             reuse.paths[name] = hashed
-            reuse.entries[name] = record["e"]
             reuse.entries[hashed] = entry
-            reuse.warnings[name] = [BuildWarning(f, line, m) for f, line, m in record["w"]]
+            own, prev = files.get(name), previous.get(name)
+            if own is not None and prev is not None and (own[0], own[1]) == stat:
+                reuse.entries[name] = dict(prev)
+            if record[4]:
+                reuse.warnings[name] = [BuildWarning(f, line, m) for f, line, m in record[4]]
         # A change reaches every file that references the changed one, transitively.
         users: dict[str, list[str]] = {}
         for name in reuse.paths:
-            for target in self.originals[name].get("t", ()):
+            for target in self.originals[name][3] or ():
                 users.setdefault(target, []).append(name)
         while dirty:
             for user in users.get(dirty.pop(), ()):
@@ -337,7 +372,6 @@ class BuildCache:
         self,
         reuse: Reuse,
         paths: Mapping[str, str],
-        entries: Mapping[str, Mapping],
         references: Mapping[str, list[str]],
         warnings: Iterable[BuildWarning],
     ) -> None:
@@ -350,63 +384,61 @@ class BuildCache:
             stat = reuse.stats.get(name)
             if name in reuse.paths:
                 originals[name] = self.originals[name]
-            elif stat is not None and name in entries:
-                record: dict[str, object] = {
-                    "s": stat[0],
-                    "m": stat[1],
-                    "h": hashed,
-                    "e": dict(entries[name]),
-                    "w": by_file.get(name, []),
-                }
-                if references.get(name):
-                    record["t"] = list(references[name])
-                originals[name] = record
+            elif stat is not None:
+                originals[name] = [
+                    stat[0],
+                    stat[1],
+                    hashed,
+                    list(references[name]) if references.get(name) else None,
+                    by_file.get(name) or None,
+                ]
         self.originals = originals
-
-
-def _is_stat(value: object) -> bool:
-    return isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value)
 
 
 def _valid_files(files: object) -> bool:
     if not isinstance(files, dict):
         return False
-    for record in files.values():
-        if not isinstance(record, dict) or type(record.get("s")) is not int:
+    for r in files.values():
+        if not (type(r) is list and len(r) == 4 and type(r[0]) is int and type(r[1]) is int):
             return False
-        if type(record.get("m")) is not int:
+        if r[2] is not None and type(r[2]) is not str:
             return False
-        if "e" in record and not isinstance(record["e"], dict):
+        states = r[3]
+        if states is None:
+            continue
+        if type(states) is not dict:
             return False
-        if "d" in record and not isinstance(record["d"], str):
-            return False
-        states = record.get("z", {})
-        if not isinstance(states, dict) or any(s != 0 and not _is_stat(s) for s in states.values()):
-            return False
+        for st in states.values():
+            if st != 0 and not (
+                type(st) is list and len(st) == 2 and type(st[0]) is int and type(st[1]) is int
+            ):
+                return False
     return True
 
 
 def _valid_originals(originals: object) -> bool:
     if not isinstance(originals, dict):
         return False
-    for record in originals.values():
-        if not isinstance(record, dict):
+    for r in originals.values():
+        if not (isinstance(r, list) and len(r) == 5 and type(r[0]) is int and type(r[1]) is int):
             return False
-        if type(record.get("s")) is not int or type(record.get("m")) is not int:
+        if not isinstance(r[2], str):
             return False
-        if not isinstance(record.get("h"), str) or not isinstance(record.get("e"), dict):
+        targets, warnings = r[3], r[4]
+        if targets is not None and (
+            not isinstance(targets, list) or not all(isinstance(t, str) for t in targets)
+        ):
             return False
-        targets = record.get("t", [])
-        if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
-            return False
-        warnings = record.get("w")
-        if not isinstance(warnings, list) or not all(
-            isinstance(w, list)
-            and len(w) == 3
-            and isinstance(w[0], str)
-            and (w[1] is None or type(w[1]) is int)
-            and isinstance(w[2], str)
-            for w in warnings
+        if warnings is not None and not (
+            isinstance(warnings, list)
+            and all(
+                isinstance(w, list)
+                and len(w) == 3
+                and isinstance(w[0], str)
+                and (w[1] is None or type(w[1]) is int)
+                and isinstance(w[2], str)
+                for w in warnings
+            )
         ):
             return False
     return True

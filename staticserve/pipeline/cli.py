@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,7 +20,7 @@ from ..manifests import already_hashed
 from ._files import BuildError, BuildWarning
 from .cache import BuildCache, settings_key, stat_of
 from .collect import DEFAULT_IGNORE, Source, collect, find, parse_source
-from .compress import available_encodings, compress_tree
+from .compress import SUFFIXES, available_encodings, compress_tree
 from .hashing import REWRITTEN_EXTENSIONS, hash_and_rewrite, missing_references_report
 from .manifest import MANIFEST_NAME, file_entry, served_names, write_manifest
 from .releases import DEFAULT_KEEP, History, load_history, plan_release, prune
@@ -254,8 +255,10 @@ def run_build(
         if loaded is not None and loaded.note is not None:
             say(loaded.note)
         cache = loaded.cache if loaded is not None else BuildCache(_cache_key(args))
+        cache.use_manifest(history.files)
         paths: dict[str, str] = {}
-        known: dict[str, dict] = {}
+        reused: dict[str, dict] = {}
+        fresh: dict[str, dict] = {}
         if not args.no_hash:
             names = list(result.files)
             reuse = cache.reusable(root, names, REWRITTEN_EXTENSIONS)
@@ -277,7 +280,6 @@ def run_build(
             cache.record_originals(
                 reuse,
                 {n: h for n, h in hashed.paths.items() if n not in broken},
-                hashed.entries,
                 hashed.references,
                 hashed.warnings,
             )
@@ -289,16 +291,18 @@ def run_build(
             # An entry point is not a hashed name: leave it out of `paths`,
             # whose values are served immutable.
             paths = {k: v for k, v in hashed.paths.items() if k not in entry_points}
-            known = {**reuse.entries, **hashed.entries}
+            reused, fresh = reuse.entries, hashed.entries
             say(
                 f"hash: {len(paths)} files, {len(hashed.written)} hashed files written, "
                 f"{len(reuse.paths)} unchanged (build cache)"
             )
-        served = served_names(root)
-        entries = _entries(root, served, known, history, cache)
+        with_siblings: dict[str, set[str]] = {}
+        served = served_names(root, with_siblings)
+        entries = _entries(root, served, reused, fresh, history, cache)
         plan = plan_release(history, paths, entries, keep=args.keep, present=served)
         # Files of releases about to be pruned are not worth compressing.
         served = [n for n in served if n in plan.files]
+        encodings_used: list[str] = []
         if not args.no_compress:
             encodings = args.encodings.split(",") if args.encodings else None
             summary = compress_tree(
@@ -312,6 +316,7 @@ def run_build(
             )
             for warning in summary.warnings:
                 print(f"warning: {warning}", file=err)
+            encodings_used = list(summary.encodings)
             say(summary.table())
         # The switch: until this rename the previous manifest (and every file
         # it names) is what a starting server sees.
@@ -321,6 +326,7 @@ def run_build(
             plan.files,
             extra={"sources": _record(sources, root)},
             releases=plan.releases,
+            siblings=_known_siblings(plan.files, with_siblings, cache, encodings_used),
         )
         removed = prune(root, plan.prune)
         cache.save(root, plan.files)  # last: it describes the root as it is now
@@ -394,28 +400,64 @@ def _recorded_sources(root: Path) -> tuple[list[Source], dict[str, str]]:
 def _entries(
     root: Path,
     served: list[str],
-    known: dict[str, dict],
+    reused: dict[str, dict],
+    fresh: dict[str, dict],
     history: History,
     cache: BuildCache,
 ) -> dict[str, dict]:
-    """The ``files`` entry of every served name, reading only files not described yet."""
+    """The ``files`` entry of every served name, reading only files not described yet.
+
+    ``reused`` entries (and the cache's) describe files as the cache recorded
+    them; every other entry is recorded with the file's stat now.
+    """
     entries = {}
     for name in served:
-        entry = known.get(name) or cache.entry(root, name)
+        entry = reused.get(name)
+        if entry is None and name not in fresh:
+            entry = cache.entry(root, name)
+        if entry is not None:
+            entries[name] = entry
+            continue
+        entry = fresh.get(name)
         if entry is None:
             path = root.joinpath(*name.split("/"))
             old = history.entries.get(name)
             # A kept hashed file is content-addressed: same name and size, same facts.
             if old is not None and _size(path) == old.get("size"):
-                entry = {k: v for k, v in old.items() if k != "release"}
+                entry = {k: v for k, v in old.items() if k not in ("release", "encodings")}
             else:
                 entry = file_entry(path, name)
-        if cache.files.get(name, {}).get("e") != entry:
-            stat = stat_of(root.joinpath(*name.split("/")))
-            if stat is not None:
-                cache.update(name, stat, e=entry)
+        # Facts computed now: the cache remembers the stat they describe.
+        stat = stat_of(root.joinpath(*name.split("/")))
+        if stat is not None:
+            cache.mark(name, stat)
         entries[name] = entry
     return entries
+
+
+def _known_siblings(
+    names: Iterable[str],
+    with_siblings: dict[str, set[str]],
+    cache: BuildCache,
+    encodings: list[str],
+) -> dict[str, dict[str, int]]:
+    """Sibling sizes known without a stat: verified by the cache, or none on disk.
+
+    The walk before compression saw which siblings each name had; compression
+    then touched only the ``encodings`` siblings of the names it verified.
+    """
+    compressed = {SUFFIXES[e] for e in encodings}
+    known = {}
+    for name in names:
+        present = with_siblings.get(name)
+        if present is not None and not present <= compressed:
+            continue  # a sibling compression did not look at: stat it
+        verified = cache.sibling_sizes(name)
+        if verified is not None:
+            known[name] = verified
+        elif present is None:
+            known[name] = {}  # none then, and compression wrote none since
+    return known
 
 
 def _in_name_order(

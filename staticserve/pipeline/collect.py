@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import shutil
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
+from fnmatch import fnmatchcase, translate
 from pathlib import Path
 
 from ._files import BuildError, atomic_copy, atomic_symlink, check_name, is_temp_name
@@ -89,6 +91,20 @@ def is_ignored(rel_path: str, patterns: Sequence[str]) -> bool:
     return False
 
 
+class _Matcher:
+    """``is_ignored`` compiled once: one regex for name patterns, one for path patterns."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        names = [translate(p) for p in patterns if "/" not in p]
+        paths = [translate(p.strip("/")) for p in patterns if "/" in p]
+        self.name = re.compile("|".join(names)).match if names else None
+        self.path = re.compile("|".join(paths)).match if paths else None
+
+    def leaf(self, rel: str, name: str) -> bool:
+        """Whether ``rel`` (its parent directories passed) is ignored; ``name``: its last part."""
+        return bool((self.name and self.name(name)) or (self.path and self.path(rel)))
+
+
 def _check_sources(sources: Sequence[Source]) -> None:
     for source in sources:
         if not source.path.exists():
@@ -104,23 +120,22 @@ def _walk(source: Source, ignore: Sequence[str]) -> Iterable[tuple[str, Path]]:
     def onerror(exc: OSError) -> None:
         raise BuildError(f"{exc.filename}: cannot list directory: {exc.strerror}") from exc
 
+    # Directories are pruned as they are met, so a file's own name and its
+    # whole path are all that is left to match: same answers as is_ignored.
+    ignored = _Matcher(ignore).leaf
+    prefix = source.prefix + "/" if source.prefix else ""
     for dirpath, dirnames, filenames in os.walk(base, onerror=onerror, followlinks=True):
         rel_dir = os.path.relpath(dirpath, base).replace(os.sep, "/")
-        rel_dir = "" if rel_dir == "." else rel_dir
-        kept = []
-        for d in sorted(dirnames):
-            rel = posixpath.join(rel_dir, d)
-            if not is_ignored(rel, ignore):
-                kept.append(d)
-        dirnames[:] = kept  # prune in place so os.walk skips ignored trees
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        dirnames[:] = [d for d in sorted(dirnames) if not ignored(rel_dir + d, d)]
+        directory = Path(dirpath)
         for f in sorted(filenames):
-            rel = posixpath.join(rel_dir, f)
-            if is_ignored(rel, ignore) or is_temp_name(f):
+            rel = rel_dir + f
+            if ignored(rel, f) or is_temp_name(f):
                 continue
-            path = Path(dirpath, f)
+            path = directory / f
             check_name(rel, path)
-            name = posixpath.join(source.prefix, rel) if source.prefix else rel
-            yield name, path
+            yield prefix + rel, path
 
 
 def find_files(
@@ -177,13 +192,14 @@ def check_layout(sources: Sequence[Source], root: Path) -> None:
             )
 
 
-def _unchanged(src: Path, dest: Path, link: bool) -> bool:
+def _unchanged(src: Path, dest: str, link: bool) -> bool:
     try:
         if link:
-            return dest.is_symlink() and os.readlink(dest) == str(src.resolve())
-        if dest.is_symlink():
+            return os.path.islink(dest) and os.readlink(dest) == str(src.resolve())
+        d = os.lstat(dest)
+        if stat.S_ISLNK(d.st_mode):
             return False
-        s, d = src.stat(), dest.stat()
+        s = os.stat(src)
     except OSError:
         return False
     # copy2 preserves mtime, so equal size + mtime means this exact copy.
@@ -228,14 +244,15 @@ def collect(
         result.removed = sorted(os.listdir(root)) if root.exists() else []
         if not dry_run:
             clear_root(root)
+    root_prefix = str(root) + os.sep
     for name, src in files.items():
-        dest = root.joinpath(*name.split("/"))
-        if not clear and _unchanged(src, dest, link):
+        if not clear and _unchanged(src, root_prefix + name.replace("/", os.sep), link):
             result.unchanged.append(name)
             continue
         result.copied.append(name)
         if dry_run:
             continue
+        dest = root.joinpath(*name.split("/"))
         if link:
             atomic_symlink(src.resolve(), dest)
         else:

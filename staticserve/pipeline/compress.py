@@ -219,16 +219,16 @@ def compress_tree(
     groups: dict[tuple[int, bytes], list[Path]] = {}
     done: set[tuple[Path, str]] = set()  # (file, encoding) settled from the cache
     recorded: list[tuple[Path, str, str]] = []  # (file, name, digest) to record after
+    fresh = 0
     for name in sorted(set(names)):
         if not is_compressible(name):
             summary.skipped_incompressible += 1
             continue
-        path = root.joinpath(*name.split("/"))
         summary.files += 1
-        if cache is not None and cache.siblings_fresh(path, name, encs):
-            for enc in encs:
-                summary.encodings[enc].up_to_date += 1
+        if cache is not None and cache.siblings_fresh(name, encs):
+            fresh += 1
             continue
+        path = root.joinpath(*name.split("/"))
         data = read_bytes(path)
         key = (len(data), hashlib.blake2b(data, digest_size=16).digest())
         groups.setdefault(key, []).append(path)
@@ -239,6 +239,8 @@ def compress_tree(
                 if _from_cache(cache, root, path, name, digest, enc, summary):
                     done.add((path, enc))
 
+    for enc in encs:
+        summary.encodings[enc].up_to_date += fresh
     jobs: list[tuple[int, list[str], str]] = []
     for (size, _), paths in groups.items():
         for enc in encs:

@@ -41,7 +41,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._files import BuildError, atomic_write, is_temp_name, read_bytes
+from ._files import BuildError, atomic_write, read_bytes
 from .hashing import entry_for
 
 MANIFEST_NAME = "staticfiles.json"
@@ -71,11 +71,12 @@ def file_entry(path: Path, name: str) -> dict:
     return entry_for(name, read_bytes(path))
 
 
-def served_names(root: str | os.PathLike[str]) -> list[str]:
+def served_names(root: str | os.PathLike[str], with_siblings: set[str] | None = None) -> list[str]:
     """Every file under ``root`` the server will serve, as sorted forward-slash names.
 
     Left out: the manifest, dotfiles and dot-directories (never served), and
-    compressed siblings (``x.css.br`` when ``x.css`` exists).
+    compressed siblings (``x.css.br`` when ``x.css`` exists). ``with_siblings``,
+    if given, receives ``name -> {suffix, ...}`` for names with siblings beside them.
     """
     root = Path(root)
     names = []
@@ -85,13 +86,14 @@ def served_names(root: str | os.PathLike[str]) -> list[str]:
         prefix = "" if rel_dir == "." else rel_dir + "/"
         present = set(filenames)
         for f in filenames:
-            if f.startswith(".") or is_temp_name(f):
-                continue
-            if prefix == "" and f == MANIFEST_NAME:
-                continue
-            base, ext = os.path.splitext(f)
-            if ext in COMPRESSED_SUFFIXES and base in present:
-                continue
+            if f[0] == "." or (prefix == "" and f == MANIFEST_NAME):
+                continue  # dotfiles include our temporary files
+            if f.endswith(COMPRESSED_SUFFIXES):
+                base, ext = os.path.splitext(f)
+                if base in present:
+                    if with_siblings is not None:
+                        with_siblings.setdefault(prefix + base, set()).add(ext)
+                    continue
             names.append(prefix + f)
     return sorted(names)
 
@@ -113,7 +115,7 @@ def build_manifest(
         "paths": dict(sorted(paths.items())),
         "version": MANIFEST_VERSION,
         "hash": manifest_hash(paths),
-        "files": {name: dict(files[name]) for name in sorted(files or {})},
+        "files": {name: files[name] for name in sorted(files or {})},
     }
     if releases is not None:
         manifest["releases"] = list(releases)
@@ -133,6 +135,7 @@ def write_manifest(
     known: Mapping[str, Mapping] | None = None,
     extra: Mapping[str, object] | None = None,
     releases: Iterable[str] | None = None,
+    siblings: Mapping[str, Mapping[str, int]] | None = None,
 ) -> Path:
     """Write ``root/name`` atomically and return its path.
 
@@ -140,7 +143,8 @@ def write_manifest(
     or None to describe every served file under ``root`` (:func:`served_names`).
     ``known`` supplies entries already computed (``HashResult.entries``) so
     those files are not read again. ``releases`` (newest first) is the
-    release history to record.
+    release history to record. ``siblings`` gives ``{encoding: size}`` for
+    names whose siblings the caller knows exactly as they are on disk now.
     """
     root = Path(root)
     if files is None:
@@ -152,7 +156,12 @@ def write_manifest(
             for n in files
         }
     # The siblings as they are now, so a server's start-up need not look.
-    files = {n: {**e, "encodings": sibling_sizes(root, n)} for n, e in files.items()}
+    # ``siblings`` holds the ones the caller just verified (the build cache).
+    siblings = siblings or {}
+    files = {
+        n: {**e, "encodings": dict(siblings[n]) if n in siblings else sibling_sizes(root, n)}
+        for n, e in files.items()
+    }
     path = root / name
     atomic_write(path, dumps(build_manifest(paths, files, extra, releases)))
     return path

@@ -63,6 +63,8 @@ class History:
     releases: list[str] = field(default_factory=list)
     hashed: dict[str, str] = field(default_factory=dict)
     entries: dict[str, dict] = field(default_factory=dict)
+    #: Every ``files`` entry of the previous manifest (the build cache reuses them).
+    files: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,9 +79,11 @@ class ReleasePlan:
 
 def safe_name(name: object) -> bool:
     """Whether ``name`` is a plain relative forward-slash path inside a root."""
-    if not isinstance(name, str) or not name or name.startswith("/") or "\\" in name:
+    if not isinstance(name, str) or not name or "\\" in name:
         return False
-    return all(part not in ("", ".", "..") and not part.startswith(".") for part in name.split("/"))
+    # "/." catches ".", ".." and dot-names; "//" an empty part (or a leading "/").
+    padded = f"/{name}/"
+    return "/." not in padded and "//" not in padded
 
 
 def history_from(data: object) -> History:
@@ -95,12 +99,12 @@ def history_from(data: object) -> History:
     if isinstance(releases, list) and releases and all(isinstance(r, str) for r in releases):
         known = set(releases)
         hashed = {n: e[RELEASE_KEY] for n, e in entries.items() if e.get(RELEASE_KEY) in known}
-        return History(list(releases), hashed, {n: entries[n] for n in hashed})
+        return History(list(releases), hashed, {n: entries[n] for n in hashed}, entries)
     # A manifest without history (Django's, or a staticserve build before
     # releases existed) is one release: the hashed names its paths list.
     hashed_names = [v for v in paths.values() if safe_name(v)]
     if not hashed_names:
-        return History()
+        return History(files=entries)
     release = data.get("hash")
     if not isinstance(release, str) or not release:
         release = manifest_hash({str(k): str(v) for k, v in paths.items()})
@@ -108,6 +112,7 @@ def history_from(data: object) -> History:
         [release],
         {n: release for n in hashed_names},
         {n: entries[n] for n in hashed_names if n in entries},
+        entries,
     )
 
 
@@ -156,10 +161,14 @@ def plan_release(
     kept = set(releases)
     current = set(paths.values())
     ours = current | set(paths)
-    out = {n: {k: v for k, v in e.items() if k != RELEASE_KEY} for n, e in files.items()}
+    # Copy only the entries that change (most are passed through as they are).
+    out = {
+        n: {k: v for k, v in e.items() if k != RELEASE_KEY} if RELEASE_KEY in e else e
+        for n, e in files.items()
+    }
     for name in current:
         if name in out:
-            out[name][RELEASE_KEY] = release
+            out[name] = {**out[name], RELEASE_KEY: release}
     on_disk = None if present is None else set(present)
     prune = []
     for name, rel in sorted(history.hashed.items()):

@@ -213,7 +213,7 @@ def test_a_cache_with_malformed_entries_is_ignored_with_a_warning(tmp_path: Path
     def spoil(root: Path) -> None:
         data = json.loads((root / CACHE_NAME).read_text())
         name = next(iter(data["files"]))
-        data["files"][name]["s"] = "big"
+        data["files"][name][0] = "big"  # [size, mtime_ns, digest, siblings]
         (root / CACHE_NAME).write_text(json.dumps(data))
 
     root, clean, err = cached_build_then(tmp_path, spoil)
@@ -238,9 +238,9 @@ def test_a_forged_entry_cannot_change_the_output(tmp_path: Path) -> None:
     def spoil(root: Path) -> None:
         data = json.loads((root / CACHE_NAME).read_text())
         for record in data["originals"].values():
-            record["h"] = "css/forged.000000000000.css"
+            record[2] = "css/forged.000000000000.css"  # [size, mtime_ns, hashed, ...]
         for record in data["files"].values():
-            record["m"] += 1
+            record[1] += 1
         (root / CACHE_NAME).write_text(json.dumps(data))
 
     root, clean, _err = cached_build_then(tmp_path, spoil)
