@@ -65,6 +65,13 @@ WHITENOISE_EQUIVALENTS = frozenset(
 )  # fmt: skip
 
 
+def is_set(name: str) -> bool:
+    """Whether ``STATICSERVE_<name>`` (or its ``WHITENOISE_<name>``) is in the settings."""
+    return hasattr(settings, "STATICSERVE_" + name) or (
+        name in WHITENOISE_EQUIVALENTS and hasattr(settings, "WHITENOISE_" + name)
+    )
+
+
 def setting(name: str) -> Any:
     """``STATICSERVE_<name>``, else ``WHITENOISE_<name>``, else the default (of DEBUG)."""
     value = getattr(settings, "STATICSERVE_" + name, _MISSING)

@@ -219,7 +219,7 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
             patterns.append(("*.mjs", (*_DJANGO_JS_PATTERNS, *mjs)))
         self.patterns = tuple(patterns)
         super().__init__(*args, **kwargs)
-        if manifest_strict is not None or hasattr(settings, "STATICSERVE_MANIFEST_STRICT"):
+        if manifest_strict is not None or ss_settings.is_set("MANIFEST_STRICT"):
             self.manifest_strict = _option(manifest_strict, "MANIFEST_STRICT")
         self.keep_only_hashed_files = _option(keep_only_hashed_files, "KEEP_ONLY_HASHED_FILES")
         self.missing_references_mode = _choice(missing_references, "MISSING_REFERENCES")

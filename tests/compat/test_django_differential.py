@@ -119,13 +119,14 @@ def test_allowed_django_differences_are_in_the_guide() -> None:
         assert f"`{allowed.id}`" in guide
 
 
-def _django(tmp_path: Path, args: list[str], settings: dict | None = None) -> str:
+def _django(tmp_path: Path, args: list[str], settings: dict | None = None, **extra_env: str) -> str:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.compat.django_project",
         "COMPAT_BASE": str(tmp_path),
         "COMPAT_SETTINGS": json.dumps(settings or {}),
         "PYTHONPATH": str(REPO),
+        **extra_env,
     }
     (tmp_path / "static_root").mkdir(exist_ok=True)
     (tmp_path / "root_files").mkdir(exist_ok=True)
@@ -282,3 +283,19 @@ def test_collected_manifest_files_are_served_as_by_whitenoise(
         assert "immutable" in theirs.headers["cache-control"]
     found = differences(case, theirs, ours)
     assert _unexplained(case, found, ours.status) == {}, (theirs.headers, ours.headers)
+
+
+@pytest.mark.parametrize("value", [False, True])
+@pytest.mark.parametrize("storage", [SIDES["compat"][1], "staticserve.django.storage."
+                                     "CompressedManifestStaticFilesStorage"])  # fmt: skip
+def test_storages_read_whitenoise_manifest_strict(
+    tmp_path: Path, storage: str, value: bool
+) -> None:
+    code = (
+        "import django; django.setup(); "
+        "from django.contrib.staticfiles.storage import staticfiles_storage as s; "
+        "print('strict', s.manifest_strict, s.keep_only_hashed_files)"
+    )
+    settings = {"WHITENOISE_MANIFEST_STRICT": value, "WHITENOISE_KEEP_ONLY_HASHED_FILES": value}
+    output = _django(tmp_path, ["-c", code], settings, COMPAT_STORAGE=storage)
+    assert f"strict {value} {value}" in output, output
