@@ -56,6 +56,10 @@ def server_command(kind: str, target: str, port: int, access_log: bool = False) 
                 bind[1], "--workers", "1", "--log-level", "warning", *logging,
                 target]  # fmt: skip
     logging = ["--access-logfile", "-"] if access_log else []
+    # gunicorn kills a worker whose heartbeat is 30 s late; on a loaded CI box that
+    # happens without any fault of the code, and a replacement worker may then fail
+    # to boot (e.g. while a test has moved the root away). 600 s is only a hang guard.
+    logging += ["--timeout", "600"]
     if kind == "gunicorn":
         return [py, "-m", "gunicorn", "--bind", f"{bind[0]}:{bind[1]}", "--workers", "1",
                 "--log-level", "warning", *logging, target]  # fmt: skip
