@@ -27,8 +27,9 @@ What it records, for the root it sits in:
 Trust: a cache is used only if its ``key`` (the build settings, the
 compressor versions and the source of the modules that produce output)
 matches, and its ``manifest`` digest matches the manifest in the root: a
-cache copied from another root, or left by a build interrupted before its
-manifest switch, is ignored with a warning, as is a corrupt one. Every entry
+cache copied from another root, or older than the manifest (a build
+interrupted between its manifest switch and its cache write), is ignored
+with a warning, as is a corrupt one. Every entry
 is checked against the file's stat before use. The cache is a dotfile,
 written atomically and last, and never served.
 
@@ -194,7 +195,7 @@ class BuildCache:
         if data.get("manifest") != _manifest_digest(root, manifest):
             return ignored(
                 "build cache does not belong to this root's manifest (copied from elsewhere, "
-                "or left by an interrupted build)"
+                "or older than it after an interrupted build)"
             )
         names = data.get("names")
         cache = cls(key, files, originals, names if isinstance(names, str) else None)
