@@ -50,7 +50,7 @@ class Config:
     charset: str = "utf-8"
     memory_file_max: int = 256 * 1024
     memory_budget: int = 64 * 1024 * 1024
-    cached_files_max: int | None = 20_000
+    cached_files_max: int | None = 10_000
     chunk_size: int = 1024 * 1024
     max_ranges: int = 32
     include_dotfiles: bool = False

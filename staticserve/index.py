@@ -87,6 +87,8 @@ class StaticIndex:
         self.prefixes: tuple[str, ...] = ()
         self._pending: dict[str, Pending] = {}
         self._entries: dict[str, Entry] = {}
+        # URL → its root, for roots after the first only: most indexes have one
+        # root, whose URLs then cost no entry here (see _root_of).
         self._url_root: dict[str, _Root] = {}
         self._memory = MemoryBudget(self.config.memory_file_max, self.config.memory_budget)
         # How many Resources are built (Redirects are tiny and never dropped).
@@ -217,8 +219,15 @@ class StaticIndex:
             url = root.prefix + name
             if url not in pending:
                 pending[url] = (os.path.join(base, *parts), encodings)
-                self._url_root[url] = root
+                self._set_root(url, root)
         self._add_index_urls(root)
+
+    def _set_root(self, url: str, root: _Root) -> None:
+        if root is not self.roots[0]:
+            self._url_root[url] = root
+
+    def _root_of(self, url: str) -> _Root:
+        return self._url_root.get(url) or self.roots[0]
 
     def _inside_root(self, root: _Root, path: str) -> bool:
         """Whether ``path`` (below ``root``) resolves inside it: no symlink out.
@@ -307,7 +316,7 @@ class StaticIndex:
                 url = root.prefix + rel
                 if url not in pending:
                     pending[url] = (entry.path, _intern(encodings))
-                    self._url_root[url] = root
+                    self._set_root(url, root)
         self._add_index_urls(root)
 
     def _vet_symlink(self, root: _Root, path: str) -> str | None:
@@ -324,11 +333,12 @@ class StaticIndex:
         if not index_name:
             return
         suffix = "/" + index_name
-        for url in [u for u in self._pending if self._url_root[u] is root]:
+        for url in [u for u in self._pending if self._root_of(u) is root]:
             if url == root.prefix + index_name or url.endswith(suffix):
                 directory_url = url[: -len(index_name)]
-                self._pending.setdefault(directory_url, self._pending[url])
-                self._url_root.setdefault(directory_url, root)
+                if directory_url not in self._pending:
+                    self._pending[directory_url] = self._pending[url]
+                    self._set_root(directory_url, root)
                 # One URL per page: dir/index.html -> ./ (as WhiteNoise does).
                 self._entries[url] = _INDEX_REDIRECT
                 bare = directory_url[:-1]
@@ -366,7 +376,7 @@ class StaticIndex:
 
     def _load(self, url: str, pending: Pending) -> Resource | None:
         path, encodings = pending
-        root = self._url_root[url]
+        root = self._root_of(url)
         rel = url[len(root.prefix) :]
         if rel == "" or rel.endswith("/"):
             rel += self.config.index_name or ""
@@ -487,7 +497,7 @@ class StaticIndex:
             return entry
         with self._lock:
             self._pending[url] = pending
-            self._url_root[url] = root
+            self._set_root(url, root)
         return self._load(url, pending)
 
     def _directory_redirect(self, url: str) -> Redirect | None:
