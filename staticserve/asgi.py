@@ -156,15 +156,15 @@ class StaticServe:
         body = plan.body
         if (
             body.__class__ is FileSlice
-            and body.is_whole_file  # type: ignore[union-attr]
+            and body.is_whole_file
             and _PATHSEND in scope.get("extensions", ())
         ):
-            if not body.variant.matches_disk():  # type: ignore[union-attr]
+            if not body.variant.matches_disk():
                 return False
             await send(
                 {"type": "http.response.start", "status": plan.status, "headers": plan.headers}
             )
-            await send({"type": _PATHSEND, "path": body.variant.path})  # type: ignore[union-attr]
+            await send({"type": _PATHSEND, "path": body.variant.path})
             return True
 
         reader = BodyReader(body, self.files.config.chunk_size)

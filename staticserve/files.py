@@ -11,6 +11,7 @@ file is replaced (renamed over) mid-response.
 from __future__ import annotations
 
 import os
+from typing import BinaryIO
 
 from .plan import Body, FileSlice, Multipart
 
@@ -33,7 +34,7 @@ class BodyReader:
         self._fd = -1
         self._offset = 0
         self._remaining = 0
-        self.file = None
+        self.file: BinaryIO | None = None
 
     def open(self) -> bool:
         """Open the variant's file and check it; False if it changed or vanished."""
@@ -44,11 +45,12 @@ class BodyReader:
             self.file = open(variant.path, "rb")  # noqa: SIM115 - closed by close()
         except OSError:
             return False
-        st = os.fstat(self.file.fileno())
+        fd = self.file.fileno()
+        st = os.fstat(fd)
         if st.st_size != variant.size or st.st_mtime_ns != variant.mtime_ns:
             self.close()
             return False
-        self._fd = self.file.fileno()
+        self._fd = fd
         return True
 
     def read(self) -> bytes:

@@ -97,7 +97,7 @@ def respond(
     if method != "GET" and method != "HEAD":
         return errors.method_not_allowed
     if entry.__class__ is Redirect:
-        return _redirect(entry, query)  # type: ignore[arg-type]
+        return _redirect(entry, query)
     resource: Resource = entry  # type: ignore[assignment]
     head = method == "HEAD"
 

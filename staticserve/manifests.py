@@ -33,6 +33,7 @@ import os
 import posixpath
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from .hashed_names import WEB_EXTENSIONS, is_hashed_name
 
@@ -72,7 +73,7 @@ def renamed_with_hash(output: str, source: str | None) -> bool:
     return bool(match and not _WORDISH.fullmatch(match.group(1)))
 
 
-def _vite_outputs(data: dict) -> Iterator[tuple[str, str | None]]:
+def _vite_outputs(data: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
     for key, chunk in data.items():
         if not isinstance(chunk, dict) or not isinstance(chunk.get("file"), str):
             continue
@@ -84,7 +85,7 @@ def _vite_outputs(data: dict) -> Iterator[tuple[str, str | None]]:
                     yield out, None
 
 
-def _webpack_outputs(data: dict) -> Iterator[tuple[str, str | None]]:
+def _webpack_outputs(data: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
     for key, value in data.items():
         if key == "files" and isinstance(value, dict):  # Create React App
             yield from _webpack_outputs(value)
@@ -94,7 +95,7 @@ def _webpack_outputs(data: dict) -> Iterator[tuple[str, str | None]]:
             yield value["src"], key  # webpack-assets-manifest with integrity
 
 
-def _outputs(data: dict) -> Iterator[tuple[str, str | None]]:
+def _outputs(data: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
     if any(isinstance(v, dict) and "file" in v for v in data.values()):
         yield from _vite_outputs(data)
     else:
@@ -119,7 +120,7 @@ def _in_root(root: str, url: str) -> str | None:
     return None
 
 
-def read_manifest_file(path: str) -> dict | None:
+def read_manifest_file(path: str) -> dict[str, Any] | None:
     """A manifest's JSON object, or None (missing, not JSON, not an object)."""
     try:
         if os.path.getsize(path) > _MAX_MANIFEST_BYTES:

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable
 from email.utils import formatdate
 from time import monotonic
+from typing import Any, TypeVar
 
 from .config import Config
 from .headers import HeaderList, checked_pairs
@@ -54,7 +55,8 @@ _KEPT_ON_304 = frozenset(
 # so per-file values (an add_headers hook's) cannot grow the table for ever;
 # past the bound values are simply not shared.
 _SHARED_MAX = 4096
-_shared: dict[object, object] = {}
+_T = TypeVar("_T")
+_shared: dict[Any, Any] = {}
 _dates: dict[int, tuple[int, str, tuple[bytes, bytes]]] = {}
 # Variants' shape (encodings smallest first, equal sizes grouped) → the
 # negotiation cache every resource of that shape uses: {Accept-Encoding: index
@@ -62,9 +64,9 @@ _dates: dict[int, tuple[int, str, tuple[bytes, bytes]]] = {}
 _negotiation_tables: dict[tuple[tuple[str, int], ...], dict[str, int]] = {}
 
 
-def _share(value):  # type: ignore[no-untyped-def]
+def _share(value: _T) -> _T:
     """The one shared object equal to ``value`` (``value`` itself past the bound)."""
-    found = _shared.get(value)
+    found: _T | None = _shared.get(value)
     if found is not None:
         return found
     if len(_shared) < _SHARED_MAX:

@@ -129,15 +129,15 @@ class StaticFiles:
                 return None
         elif entry.__class__ is Resource:
             now = monotonic()
-            if now - entry.checked_at >= self._recheck_interval:  # type: ignore[union-attr]
-                entry.checked_at = now  # type: ignore[union-attr]
-                if not all(v.matches_disk() for v in entry.variants):  # type: ignore[union-attr]
+            if now - entry.checked_at >= self._recheck_interval:
+                entry.checked_at = now
+                if not all(v.matches_disk() for v in entry.variants):
                     entry = self.index.refresh(path)
                     if entry is None:
                         return None
                 else:
                     # Recency for the caches, noted here rather than on every hit.
-                    self.index.touch(path, entry)  # type: ignore[arg-type]
+                    self.index.touch(path, entry)
         return respond(entry, method, headers, query, self._max_ranges, self.errors)
 
     def replan(

@@ -80,7 +80,7 @@ class StaticServeWSGI:
                 while plan is not None:
                     if plan.body.__class__ is bytes:
                         start_response(plan.status_line, plan.str_headers())
-                        return [plan.body]  # type: ignore[list-item]
+                        return [plan.body]
                     response = self._file_response(plan, environ, start_response)
                     if response is not None:
                         return response
@@ -133,7 +133,7 @@ class StaticServeWSGI:
                 return answer
         if plan.body.__class__ is bytes:
             start_response(plan.status_line, plan.str_headers())
-            return [plan.body]  # type: ignore[list-item]
+            return [plan.body]
         response = self._file_response(plan, environ, start_response)
         if response is None:
             not_found = self.files.errors.not_found
@@ -150,10 +150,11 @@ class StaticServeWSGI:
         start_response(plan.status_line, plan.str_headers())
         body = plan.body
         file_wrapper = environ.get("wsgi.file_wrapper")
-        if file_wrapper is not None and body.__class__ is FileSlice and body.is_whole_file:  # type: ignore[union-attr]
+        if file_wrapper is not None and body.__class__ is FileSlice and body.is_whole_file:
             # The wrapper owns (and closes) the file; gunicorn sendfile()s it,
             # bounded by our Content-Length.
-            return file_wrapper(reader.file, self.files.config.chunk_size)
+            wrapped: Iterable[bytes] = file_wrapper(reader.file, self.files.config.chunk_size)
+            return wrapped
         return _ChunkIterator(reader)
 
 

@@ -123,7 +123,7 @@ def check_static_root(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
     return []
 
 
-def _storage_backend() -> tuple[str, dict]:
+def _storage_backend() -> tuple[str, dict[str, Any]]:
     storages = getattr(settings, "STORAGES", None) or {}
     conf = storages.get("staticfiles") or {}
     backend = conf.get("BACKEND") or getattr(settings, "STATICFILES_STORAGE", "") or ""

@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import threading
+from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
@@ -20,10 +21,10 @@ from ..pipeline.hashing import integrity as sri_of
 from . import settings as ss_settings
 
 _lock = threading.Lock()
-_manifest_cache: dict[str, tuple[tuple[int, int], dict]] = {}
+_manifest_cache: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
 
 
-def _manifest_files(path: str) -> dict:
+def _manifest_files(path: str) -> dict[str, Any]:
     try:
         st = os.stat(path)
     except OSError:
@@ -59,7 +60,7 @@ def served_name(name: str) -> str:
         return name
     if not hasattr(staticfiles_storage, "hashed_files"):
         return name
-    return staticfiles_storage.stored_name(name)
+    return str(staticfiles_storage.stored_name(name))
 
 
 def integrity_for(name: str) -> str:
@@ -76,7 +77,7 @@ def integrity_for(name: str) -> str:
     if root:
         entry = _manifest_files(os.path.join(root, "staticfiles.json")).get(served)
         if isinstance(entry, dict) and isinstance(entry.get("integrity"), str):
-            return entry["integrity"]
+            return str(entry["integrity"])
         path = os.path.join(root, *served.split("/"))
         if os.path.isfile(path):
             return _computed(path)

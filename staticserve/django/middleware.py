@@ -50,8 +50,9 @@ class StaticFileResponse(StreamingHttpResponse):
         body = plan.body
         # Close the real file however the response ends (bind the file's own
         # close: Django's WSGI handler later replaces file.close).
-        self._resource_closers.append(reader.file.close)  # type: ignore[union-attr]
-        if not is_async and body.__class__ is FileSlice and body.is_whole_file:  # type: ignore[union-attr]
+        # (_resource_closers: Django's private list, not in django-stubs; the file is open.)
+        self._resource_closers.append(reader.file.close)  # type: ignore[attr-defined,union-attr]
+        if not is_async and body.__class__ is FileSlice and body.is_whole_file:
             # Django's WSGIHandler hands this to wsgi.file_wrapper (sendfile).
             self.file_to_stream = reader.file
 
@@ -219,7 +220,7 @@ class StaticServeMiddleware:
             if self.miss_header is not None and request.path_info.startswith(
                 self.files.miss_prefixes
             ):
-                return _mark_miss(response, self.miss_header)  # type: ignore[arg-type]
+                return _mark_miss(response, self.miss_header)
             return response
         meta = request.META
         headers = {name: meta[key] for key, name in _META_KEYS if key in meta}

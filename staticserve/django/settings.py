@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -86,10 +86,10 @@ def setting(name: str) -> Any:
 
 def _callable(name: str, value: Any) -> Callable[..., Any] | None:
     if value is None or callable(value):
-        return value
+        return cast("Callable[..., Any] | None", value)
     if isinstance(value, str):
         try:
-            return import_string(value)
+            return cast("Callable[..., Any]", import_string(value))
         except ImportError as exc:
             raise ImproperlyConfigured(
                 f"STATICSERVE_{name} = {value!r} cannot be imported ({exc}); "

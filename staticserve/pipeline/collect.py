@@ -208,7 +208,7 @@ def _unchanged(src: Path, dest: str, link: bool) -> bool:
 
 def clear_root(root: Path) -> list[str]:
     """Delete everything inside ``root`` (never ``root`` itself, never through a symlink)."""
-    removed = []
+    removed: list[str] = []
     if not root.exists():
         return removed
     for entry in sorted(os.scandir(root), key=lambda e: e.name):

@@ -56,7 +56,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 try:
     import zstandard
 except ImportError:  # pragma: no cover - exercised only without the extra
-    zstandard = None
+    zstandard = None  # type: ignore[assignment]
 
 #: Encoding name -> sibling suffix, in preference order.
 SUFFIXES: dict[str, str] = {"br": ".br", "gzip": ".gz", "zstd": ".zst"}
@@ -80,7 +80,8 @@ def available_encodings() -> tuple[str, ...]:
 def compress_bytes(data: bytes, encoding: str) -> bytes:
     """Compress ``data`` deterministically with ``encoding`` (br, gzip or zstd)."""
     if encoding == "br":
-        return brotli.compress(data, quality=11)
+        compressed: bytes = brotli.compress(data, quality=11)
+        return compressed
     if encoding == "gzip":
         # gzip.compress writes no file name, OS byte 255 and the given mtime.
         return gzip.compress(data, compresslevel=9, mtime=0)
@@ -274,25 +275,26 @@ def compress_tree(
     workers = workers or os.cpu_count() or 1
     total = len(jobs)
     if workers == 1 or total <= 1:
-        for done, (_, paths, enc) in enumerate(jobs, 1):
-            record(_job(paths, enc, min_saving), len(paths))
+        for finished_jobs, (_, job_paths, enc) in enumerate(jobs, 1):
+            record(_job(job_paths, enc, min_saving), len(job_paths))
             if progress:
-                progress(done, total)
+                progress(finished_jobs, total)
     else:
         with ProcessPoolExecutor(max_workers=min(workers, total)) as pool:
             pending = {
-                pool.submit(_job, paths, enc, min_saving): len(paths) for _, paths, enc in jobs
+                pool.submit(_job, job_paths, enc, min_saving): len(job_paths)
+                for _, job_paths, enc in jobs
             }
-            done = 0
+            finished_jobs = 0
             try:
                 while pending:
                     finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for fut in finished:
                         count = pending.pop(fut)
                         record(fut.result(), count)
-                        done += 1
+                        finished_jobs += 1
                         if progress:
-                            progress(done, total)
+                            progress(finished_jobs, total)
             except BaseException:
                 # Fail fast: do not compress the rest of the tree after an error.
                 pool.shutdown(cancel_futures=True)
@@ -322,7 +324,7 @@ def _from_cache(
         mtime = path.stat().st_mtime_ns
     except FileNotFoundError as exc:
         raise BuildError(f"{path}: file vanished during the build") from exc
-    if donor == 0:
+    if isinstance(donor, int):  # 0: a compression of this content was not worth it
         if os.path.lexists(sibling):
             os.unlink(sibling)  # stale variant from an earlier build
         summary.encodings[enc].not_worth_it += 1

@@ -22,7 +22,7 @@ from .manifest import served_names
 
 def add_compress_command(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``compress`` on an argparse subparsers object."""
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "compress",
         help="write .br/.gz/.zst siblings of the files in a directory, in place",
         description="Compress every served file under DIR in place (as `python -m "

@@ -50,6 +50,7 @@ from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote
 
 from ..media_types import media_type_for
@@ -58,7 +59,7 @@ from ._files import BuildError, BuildWarning, atomic_write, read_bytes, tmp_path
 _IO_THREADS = 8
 
 
-def entry_for(name: str, data: bytes) -> dict:
+def entry_for(name: str, data: bytes) -> dict[str, Any]:
     """The manifest ``files`` entry for ``name`` holding ``data``."""
     return {"size": len(data), "integrity": integrity(data), "content_type": media_type_for(name)}
 
@@ -233,7 +234,7 @@ def _js_references(text: str) -> list[Reference]:
     return refs
 
 
-def _map_references(data: dict) -> list[Reference]:
+def _map_references(data: dict[str, Any]) -> list[Reference]:
     """References in a parsed source map; start/end index into ``sources`` (-1 = file)."""
     refs = []
     root = data.get("sourceRoot") or ""
@@ -330,7 +331,7 @@ class HashResult:
     """
 
     paths: dict[str, str] = field(default_factory=dict)
-    entries: dict[str, dict] = field(default_factory=dict)
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     warnings: list[BuildWarning] = field(default_factory=list)
@@ -343,7 +344,7 @@ class _Doc:
     name: str
     text: str
     refs: list[tuple[Reference, str]]  # (reference, resolved target name)
-    map_data: dict | None = None
+    map_data: dict[str, Any] | None = None
 
 
 def _line_of(text: str, pos: int) -> int:
@@ -473,7 +474,7 @@ def _render(doc: _Doc, hashed: dict[str, str]) -> bytes:
     if doc.map_data is not None:
         data = doc.map_data
         changed = False
-        sources = data.get("sources")
+        sources: Any = data.get("sources")
         for ref, target in doc.refs:
             if target not in hashed:
                 continue  # weak back-reference not yet known: keep as is

@@ -1,0 +1,27 @@
+"""The package type-checks under ``mypy --strict`` (configuration in pyproject.toml).
+
+The public API is typed and ships ``py.typed``, so users' type checkers see it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_the_package_passes_mypy_strict() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "staticserve"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_package_ships_py_typed() -> None:
+    assert (REPO / "staticserve" / "py.typed").is_file()
