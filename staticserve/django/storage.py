@@ -280,7 +280,7 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         return line_and_column(text, pos)
 
     def _source_text(self, name: str) -> str | None:
-        cache = self.__dict__.setdefault("_source_texts", {})
+        cache: dict[str, str | None] = self.__dict__.setdefault("_source_texts", {})
         if name not in cache:
             cache[name] = None
             found = (getattr(self, "_sources", None) or {}).get(name)
@@ -348,7 +348,8 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
             return
         self._bundler_hashed = frozenset(_bundler_outputs())
         self.load_build_cache()  # while the previous manifest is still in place
-        self._sources, self._source_texts = paths, {}  # for positions as written
+        self._sources = paths  # for positions as written
+        self._source_texts: dict[str, str | None] = {}
         self._deferred_deletes = set()
         try:
             failed = yield from self._django_post_process(paths, **options)
