@@ -428,10 +428,10 @@ class StaticIndex:
             (url, entry)
             for url, entry in self._entries.items()
             if entry.__class__ is Resource
-            and (not holding_bytes or any(v.body is not None for v in entry.variants))  # type: ignore[union-attr]
+            and (not holding_bytes or any(v.body is not None for v in entry.variants))
         ]
-        built.sort(key=lambda item: item[1].checked_at)  # type: ignore[union-attr]
-        return built  # type: ignore[return-value]
+        built.sort(key=lambda item: item[1].checked_at)
+        return built
 
     def _evict(self, count: int) -> None:
         for url, _ in self._least_recent()[:count]:
@@ -451,7 +451,7 @@ class StaticIndex:
         entry = self._entries.pop(url, None)
         if entry.__class__ is Resource:
             self._built -= 1
-            self._memory.release(entry)  # type: ignore[arg-type]
+            self._memory.release(entry)
 
     def touch(self, url: str, resource: Resource) -> None:
         """Note a use of ``url``: it is the last to be dropped; its bytes come back."""

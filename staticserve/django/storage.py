@@ -33,7 +33,8 @@ import json
 import logging
 import os
 import posixpath
-from collections.abc import Generator, Iterable, Iterator
+import re
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urldefrag
@@ -64,10 +65,10 @@ logger = logging.getLogger("staticserve")
 _DJANGO_JS_PATTERNS = dict(HashedFilesMixin.patterns)["*.js"]  # the sourceMappingURL pattern
 #: Django's own ES-module patterns (``support_js_module_import_aggregation``),
 #: exactly as the installed Django version defines them.
-DJANGO_MODULE_PATTERNS: tuple = HashedFilesMixin._js_module_import_aggregation_patterns[1]
+DJANGO_MODULE_PATTERNS: tuple[Any, ...] = HashedFilesMixin._js_module_import_aggregation_patterns[1]  # type: ignore[attr-defined]
 
 
-def _path_specifiers_only(patterns: tuple) -> tuple:
+def _path_specifiers_only(patterns: tuple[Any, ...]) -> tuple[Any, ...]:
     """Django's module patterns with ``import("x")`` limited to path specifiers.
 
     Django's dynamic-import pattern takes any specifier, so ``import("lodash")``
@@ -83,7 +84,7 @@ def _path_specifiers_only(patterns: tuple) -> tuple:
 
 
 #: What ``es_modules`` adds for ``*.js`` (and ``*.mjs``) when Django's flag is off.
-ES_MODULE_PATTERNS: tuple = _path_specifiers_only(DJANGO_MODULE_PATTERNS)
+ES_MODULE_PATTERNS: tuple[Any, ...] = _path_specifiers_only(DJANGO_MODULE_PATTERNS)
 
 MISSING_REFERENCES_CHOICES = ("error", "warn")
 
@@ -185,7 +186,8 @@ def _bundler_outputs() -> set[str]:
     return names
 
 
-class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesStorage):
+# (misc: django-stubs types HashedFilesMixin.url and Storage.url differently.)
+class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesStorage):  # type: ignore[misc]
     """ManifestStaticFilesStorage plus ES modules, missing-reference report, SRI, compression."""
 
     #: Rewrite ES-module import/export paths (subclass and set False to match Django).
@@ -237,7 +239,9 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
 
     # -- references to missing files -------------------------------------
 
-    def url_converter(self, name: str, hashed_files: dict, template: str | None = None):  # type: ignore[no-untyped-def]
+    def url_converter(  # type: ignore[override]  # Django passes no ignored_blocks here
+        self, name: str, hashed_files: dict[str, Any], template: str | None = None
+    ) -> Callable[[re.Match[str]], str]:
         convert = super().url_converter(name, hashed_files, template)
         source_map = template is not None and "sourceMappingURL" in template
 
@@ -334,13 +338,14 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         # Bundler output is not rewritten either: its references already name
         # hashed files, and Django's templates would respace its minified imports.
         adjustable = [p for p in adjustable_paths if not self._hashed_already(p)]
-        for name, hashed, processed, substitutions in super()._post_process(
+        # (_post_process: HashedFilesMixin's private generator, not in django-stubs.)
+        for name, hashed, processed, substitutions in super()._post_process(  # type: ignore[misc]
             paths, adjustable, hashed_files
         ):
             # Left as is, so never a substitution that asks Django for another pass.
             yield name, hashed, processed, substitutions and not self._hashed_already(name)
 
-    def post_process(
+    def post_process(  # type: ignore[override]  # Django's own signature, as it calls it
         self, paths: dict[str, Any], dry_run: bool = False, **options: Any
     ) -> Iterator[tuple[str, str | None, Any]]:
         self.missing_references = []
@@ -375,7 +380,8 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         self, paths: dict[str, Any], **options: Any
     ) -> Generator[tuple[str, str | None, Any], None, bool]:
         """Django's post_process, stopped with the report of missing references; True if so."""
-        adjustable = {p for p in paths if matches_patterns(p, self._patterns)}
+        patterns = self._patterns  # type: ignore[attr-defined]  # HashedFilesMixin's, private
+        adjustable = {p for p in paths if matches_patterns(p, patterns)}
         reported = False
         for name, hashed_name, processed in super().post_process(paths, False, **options):
             # Django yields the adjustable files once all passes are done: every
@@ -416,7 +422,8 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
             if self._same_bytes(name, content):
                 return name
             super().delete(name)
-        return super()._save(name, content)
+        saved: str = super()._save(name, content)  # type: ignore[misc]  # FileSystemStorage's
+        return saved
 
     def _same_bytes(self, name: str, content: Any) -> bool:
         try:
@@ -429,7 +436,7 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         content.seek(0)
         new = content.read()
         content.seek(0)
-        return old == (new.encode() if isinstance(new, str) else new)
+        return bool(old == (new.encode() if isinstance(new, str) else new))
 
     def _flush_deletes(self) -> None:
         pending, self._deferred_deletes = self._deferred_deletes or set(), None
@@ -443,8 +450,9 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
         ``file_hash``, as Django computes it); ``files`` (size, SRI integrity,
         Content-Type of every served file) comes last and Django ignores it.
         """
-        self.manifest_hash = self.file_hash(
-            None, ContentFile(json.dumps(sorted(self.hashed_files.items())).encode())
+        self.manifest_hash = self.file_hash(  # type: ignore[assignment]
+            None,  # type: ignore[arg-type]  # as Django's save_manifest calls it
+            ContentFile(json.dumps(sorted(self.hashed_files.items())).encode()),
         )
         served = set(self.hashed_files.values())
         if not self.keep_only_hashed_files:
@@ -467,10 +475,12 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
             "files": {name: plan.files[name] for name in sorted(plan.files)},
             "releases": list(plan.releases),
         }
-        if self.manifest_storage.exists(self.manifest_name):
-            self.manifest_storage.delete(self.manifest_name)
+        # Django sets manifest_storage (default: self); _save is FileSystemStorage's.
+        manifest_storage: Any = self.manifest_storage
+        if manifest_storage.exists(self.manifest_name):
+            manifest_storage.delete(self.manifest_name)
         contents = json.dumps(payload).encode()
-        self.manifest_storage._save(self.manifest_name, ContentFile(contents))
+        manifest_storage._save(self.manifest_name, ContentFile(contents))
 
     def stored_name(self, name: str) -> str:
         try:
@@ -480,7 +490,7 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
                 raise
             where = self.manifest_name
             with contextlib.suppress(NotImplementedError):
-                where = self.manifest_storage.path(self.manifest_name)
+                where = self.manifest_storage.path(self.manifest_name)  # type: ignore[union-attr]
             raise ValueError(
                 f"{exc} in {where}. Run 'python manage.py collectstatic' after adding or "
                 "renaming static files (or check the name)."
@@ -500,7 +510,7 @@ class CompressedManifestStaticFilesStorage(_CompressMixin, ManifestStaticFilesSt
             )
             return History()
 
-    def read_files_data(self) -> dict[str, dict]:
+    def read_files_data(self) -> dict[str, dict[str, Any]]:
         """The manifest's ``files`` entries ({} for a manifest without them)."""
         content = self.read_manifest()
         if not content:
