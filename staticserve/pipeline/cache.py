@@ -50,6 +50,7 @@ import posixpath
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ._files import BuildError, BuildWarning, atomic_write, read_bytes
 from .manifest import MANIFEST_NAME
@@ -133,7 +134,7 @@ class Reuse:
     """Originals whose hashed copy is current, with their entries and warnings."""
 
     paths: dict[str, str] = field(default_factory=dict)
-    entries: dict[str, dict] = field(default_factory=dict)
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: dict[str, list[BuildWarning]] = field(default_factory=dict)
     stats: dict[str, Stat | None] = field(default_factory=dict)
 
@@ -144,16 +145,16 @@ class BuildCache:
     def __init__(
         self,
         key: str,
-        files: dict[str, list] | None = None,
-        originals: dict[str, list] | None = None,
+        files: dict[str, list[Any]] | None = None,
+        originals: dict[str, list[Any]] | None = None,
         names: str | None = None,
     ) -> None:
         self.key = key
-        self.files: dict[str, list] = files or {}
-        self.originals: dict[str, list] = originals or {}
+        self.files: dict[str, list[Any]] = files or {}
+        self.originals: dict[str, list[Any]] = originals or {}
         self.names = names
         #: The manifest's ``files`` entries this cache belongs to (see :meth:`use_manifest`).
-        self.previous: Mapping[str, Mapping] = {}
+        self.previous: Mapping[str, Mapping[str, Any]] = {}
         #: Names whose siblings were checked (or written) by this build.
         self.verified: set[str] = set()
         #: The root this cache was loaded from (set by :meth:`load`).
@@ -202,7 +203,7 @@ class BuildCache:
         cache.root = root
         return LoadedCache(cache)
 
-    def use_manifest(self, files: Mapping[str, Mapping]) -> None:
+    def use_manifest(self, files: Mapping[str, Mapping[str, Any]]) -> None:
         """Give the ``files`` entries of the manifest this cache was loaded with."""
         self.previous = files
 
@@ -234,7 +235,7 @@ class BuildCache:
             self.files[name] = [stat[0], stat[1], None, None]
             self._by_digest = None
 
-    def entry(self, root: Path, name: str) -> dict | None:
+    def entry(self, root: Path, name: str) -> dict[str, Any] | None:
         """The manifest entry recorded for ``name`` if the file is unchanged since."""
         record = self.files.get(name)
         previous = self.previous.get(name)

@@ -89,7 +89,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def add_build_command(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``build`` on an argparse subparsers object."""
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "build",
         help="collect, hash, rewrite and compress static files into one root",
         description="Collect SOURCE directories (first wins; PREFIX=DIR mounts a source under "
@@ -158,7 +158,7 @@ def add_build_command(subparsers: Any) -> argparse.ArgumentParser:
 
 def add_find_command(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``find`` on an argparse subparsers object."""
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "find",
         help="show which source a static path comes from",
         description="Like Django's findstatic: print the file each PATH would be collected from.",
@@ -257,8 +257,8 @@ def run_build(
         cache = loaded.cache if loaded is not None else BuildCache(_cache_key(args))
         cache.use_manifest(history.files)
         paths: dict[str, str] = {}
-        reused: dict[str, dict] = {}
-        fresh: dict[str, dict] = {}
+        reused: dict[str, dict[str, Any]] = {}
+        fresh: dict[str, dict[str, Any]] = {}
         if not args.no_hash:
             names = list(result.files)
             reuse = cache.reusable(root, names, REWRITTEN_EXTENSIONS)
@@ -400,11 +400,11 @@ def _recorded_sources(root: Path) -> tuple[list[Source], dict[str, str]]:
 def _entries(
     root: Path,
     served: list[str],
-    reused: dict[str, dict],
-    fresh: dict[str, dict],
+    reused: dict[str, dict[str, Any]],
+    fresh: dict[str, dict[str, Any]],
     history: History,
     cache: BuildCache,
-) -> dict[str, dict]:
+) -> dict[str, dict[str, Any]]:
     """The ``files`` entry of every served name, reading only files not described yet.
 
     ``reused`` entries (and the cache's) describe files as the cache recorded
@@ -467,7 +467,7 @@ def _in_name_order(
     by_file: dict[str, list[BuildWarning]] = {}
     for warning in fresh:
         by_file.setdefault(warning.file, []).append(warning)
-    ordered = []
+    ordered: list[BuildWarning] = []
     for name in names:
         ordered.extend(cached.get(name, ()))
         ordered.extend(by_file.pop(name, ()))
@@ -560,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     add_build_command(sub)
     add_find_command(sub)
     args = parser.parse_args(argv)
-    return args.func(args)
+    return int(args.func(args))
 
 
 if __name__ == "__main__":

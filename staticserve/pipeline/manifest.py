@@ -40,6 +40,7 @@ import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ._files import BuildError, atomic_write, read_bytes
 from .hashing import entry_for
@@ -56,7 +57,7 @@ class Manifest:
     paths: dict[str, str]
     hash: str
     version: str
-    files: dict[str, dict] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
     releases: list[str] = field(default_factory=list)
 
 
@@ -66,12 +67,14 @@ def manifest_hash(paths: Mapping[str, str]) -> str:
     return hashlib.md5(payload, usedforsecurity=False).hexdigest()[:12]
 
 
-def file_entry(path: Path, name: str) -> dict:
+def file_entry(path: Path, name: str) -> dict[str, Any]:
     """Size, SRI integrity and Content-Type of one served file."""
     return entry_for(name, read_bytes(path))
 
 
-def served_names(root: str | os.PathLike[str], with_siblings: set[str] | None = None) -> list[str]:
+def served_names(
+    root: str | os.PathLike[str], with_siblings: dict[str, set[str]] | None = None
+) -> list[str]:
     """Every file under ``root`` the server will serve, as sorted forward-slash names.
 
     Left out: the manifest, dotfiles and dot-directories (never served), and
@@ -100,10 +103,10 @@ def served_names(root: str | os.PathLike[str], with_siblings: set[str] | None = 
 
 def build_manifest(
     paths: Mapping[str, str],
-    files: Mapping[str, Mapping] | None = None,
+    files: Mapping[str, Mapping[str, Any]] | None = None,
     extra: Mapping[str, object] | None = None,
     releases: Iterable[str] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The manifest as a dict (see the module docstring for the format).
 
     ``extra`` adds top-level keys (e.g. ``sources``, which ``staticserve find``
@@ -115,14 +118,14 @@ def build_manifest(
         "paths": dict(sorted(paths.items())),
         "version": MANIFEST_VERSION,
         "hash": manifest_hash(paths),
-        "files": {name: files[name] for name in sorted(files or {})},
+        "files": {name: entry for name, entry in sorted((files or {}).items())},
     }
     if releases is not None:
         manifest["releases"] = list(releases)
     return manifest
 
 
-def dumps(manifest: Mapping) -> bytes:
+def dumps(manifest: Mapping[str, Any]) -> bytes:
     """Deterministic encoding: sorted keys, compact, ASCII (as Django's reader expects)."""
     return json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode("ascii")
 
@@ -130,9 +133,9 @@ def dumps(manifest: Mapping) -> bytes:
 def write_manifest(
     root: str | os.PathLike[str],
     paths: Mapping[str, str],
-    files: Mapping[str, Mapping] | Iterable[str] | None = None,
+    files: Mapping[str, Mapping[str, Any]] | Iterable[str] | None = None,
     name: str = MANIFEST_NAME,
-    known: Mapping[str, Mapping] | None = None,
+    known: Mapping[str, Mapping[str, Any]] | None = None,
     extra: Mapping[str, object] | None = None,
     releases: Iterable[str] | None = None,
     siblings: Mapping[str, Mapping[str, int]] | None = None,

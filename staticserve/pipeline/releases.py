@@ -41,6 +41,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ._files import BuildError, BuildWarning, read_bytes
 from .manifest import MANIFEST_NAME, manifest_hash
@@ -62,9 +63,9 @@ class History:
 
     releases: list[str] = field(default_factory=list)
     hashed: dict[str, str] = field(default_factory=dict)
-    entries: dict[str, dict] = field(default_factory=dict)
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Every ``files`` entry of the previous manifest (the build cache reuses them).
-    files: dict[str, dict] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,7 +74,7 @@ class ReleasePlan:
 
     release: str
     releases: list[str]
-    files: dict[str, dict]
+    files: dict[str, Mapping[str, Any]]
     prune: list[str]
 
 
@@ -143,7 +144,7 @@ def load_history(
 def plan_release(
     history: History,
     paths: Mapping[str, str],
-    files: Mapping[str, Mapping],
+    files: Mapping[str, Mapping[str, Any]],
     keep: int = DEFAULT_KEEP,
     present: Iterable[str] | None = None,
 ) -> ReleasePlan:
@@ -162,7 +163,7 @@ def plan_release(
     current = set(paths.values())
     ours = current | set(paths)
     # Copy only the entries that change (most are passed through as they are).
-    out = {
+    out: dict[str, Mapping[str, Any]] = {
         n: {k: v for k, v in e.items() if k != RELEASE_KEY} if RELEASE_KEY in e else e
         for n, e in files.items()
     }
