@@ -8,6 +8,7 @@ application directory outside this checkout (a fresh copy per block):
   ``manage.py`` + ``mysite/``),
 * ``assets/`` and ``examples/src/``: the bundled example site,
 * ``node_modules/htmx.org/dist/htmx.min.js``: a vendored file, as a bundler leaves it,
+* ``dist/`` and ``frontend/dist/``: a Vite build (tests/bundlers/vite-app/dist),
 * ``static/``: ``assets/`` already built (``staticserve build assets --out static``).
 
 Shell blocks run in bash with this venv's ``bin`` first on ``PATH`` (so ``python``,
@@ -153,6 +154,11 @@ def app_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base.mkdir(exist_ok=True)
     shutil.copytree(REPO / "examples" / "src", base / "assets")
     shutil.copytree(REPO / "examples" / "src", base / "examples" / "src")
+    # A bundler's output (a committed Vite build), where bundler docs put it.
+    vite = REPO / "tests" / "bundlers" / "vite-app" / "dist"
+    if vite.is_dir():
+        shutil.copytree(vite, base / "dist")
+        shutil.copytree(vite, base / "frontend" / "dist")
     vendor = base / "node_modules" / "htmx.org" / "dist"
     vendor.mkdir(parents=True)
     (vendor / "htmx.min.js").write_text("/* a vendored library */\nvar htmx = {};\n")
