@@ -18,7 +18,6 @@ separately from errors.
 from __future__ import annotations
 
 import contextvars
-import errno
 import itertools
 import time
 import typing
@@ -184,10 +183,10 @@ def keepalive_race(
 def _race_kind(exc: BaseException) -> str | None:
     if isinstance(exc, httpcore.RemoteProtocolError) and "without sending a response" in str(exc):
         return "closed"
-    if isinstance(exc, (httpcore.ReadError, httpcore.WriteError)) and any(
-        isinstance(cause, (ConnectionResetError, BrokenPipeError))
-        or getattr(cause, "errno", None) in (errno.ECONNRESET, errno.EPIPE)
-        for cause in _causes(exc)
-    ):
-        return "reset"
+    if isinstance(exc, (httpcore.ReadError, httpcore.WriteError)):
+        # The connection broke before any byte of answer: a reset, or a write
+        # into a socket the server had closed (anyio reports either as a
+        # BrokenResourceError; the OS error under it is named in the report).
+        causes = [type(cause).__name__ for cause in _causes(exc)[1:]]
+        return "reset (" + " <- ".join(causes or ["no cause"]) + ")"
     return None
