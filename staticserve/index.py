@@ -35,6 +35,9 @@ from .resource import (
 logger = logging.getLogger("staticserve")
 
 MANIFEST_NAME = "staticfiles.json"
+# The build's own files in a root, never served (even with include_dotfiles):
+# the manifest, and the incremental build cache (pipeline.cache.CACHE_NAME).
+NEVER_SERVED = frozenset({MANIFEST_NAME, ".staticserve-cache.json"})
 _HASH_IN_NAME = re.compile(r"\.([0-9a-f]{12})\.[^./]+$")
 _SIBLING_SUFFIXES = {suffix: encoding for suffix, encoding in SIBLING_ENCODINGS}
 
@@ -202,7 +205,7 @@ class StaticIndex:
         for name, encodings in listed.items():
             parts = name.split("/")
             if (
-                name == MANIFEST_NAME
+                name in NEVER_SERVED
                 or any(_bad_segment(p, include_dotfiles) for p in parts)
                 or not _is_utf8(name)
             ):
@@ -301,7 +304,7 @@ class StaticIndex:
                 suffix = name[name.rfind(".") :] if "." in name else ""
                 if suffix in _SIBLING_SUFFIXES and name[: -len(suffix)] in names:
                     continue  # a compressed sibling: served as a variant, not by name
-                if rel == MANIFEST_NAME:
+                if rel in NEVER_SERVED:
                     continue
                 if not _is_utf8(rel):
                     logger.warning(
@@ -526,7 +529,7 @@ class StaticIndex:
             path = os.path.join(root.path, *parts)
             if suffix in _SIBLING_SUFFIXES and os.path.exists(path[: -len(suffix)]):
                 return None
-            if rel == MANIFEST_NAME:
+            if rel in NEVER_SERVED:
                 return None
             try:
                 st = os.stat(path)

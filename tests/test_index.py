@@ -11,6 +11,7 @@ import pytest
 
 from staticserve.config import Config, ConfigError
 from staticserve.index import StaticIndex, normalize_prefix
+from staticserve.pipeline.cache import CACHE_NAME
 from staticserve.plan import FileSlice
 from staticserve.resource import IMMUTABLE_CACHE_CONTROL, Redirect, Resource, content_etag
 
@@ -158,6 +159,18 @@ def test_dotfiles_and_dot_directories_are_not_indexed(tmp_path: Path) -> None:
 def test_dotfiles_can_be_included(tmp_path: Path) -> None:
     write(tmp_path, ".well-known/security.txt")
     assert index_of(tmp_path, include_dotfiles=True).urls() == ["/static/.well-known/security.txt"]
+
+
+def test_build_cache_is_never_indexed_even_with_dotfiles(tmp_path: Path) -> None:
+    write(tmp_path, CACHE_NAME, b"{}")
+    write(tmp_path, ".well-known/security.txt")
+    assert index_of(tmp_path, include_dotfiles=True).urls() == ["/static/.well-known/security.txt"]
+
+
+def test_build_cache_is_not_found_on_disk_by_autorefresh(tmp_path: Path) -> None:
+    write(tmp_path, CACHE_NAME, b"{}")
+    index = index_of(tmp_path, include_dotfiles=True, autorefresh=True)
+    assert index.lookup("/static/" + CACHE_NAME) is None
 
 
 def test_symlink_outside_the_root_is_not_indexed(tmp_path: Path) -> None:
