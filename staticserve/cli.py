@@ -8,14 +8,16 @@ import os
 import socket
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from .asgi import StaticServe
 from .config import ConfigError
 from .pipeline.cache import CACHE_NAME
 from .pipeline.cli import add_build_command, add_find_command
 from .pipeline.compress_cmd import add_compress_command
 from .pipeline.manifest import COMPRESSED_SUFFIXES, MANIFEST_NAME
+
+if TYPE_CHECKING:
+    from .asgi import StaticServe
 
 SERVE_ROOT_ENV = "STATICSERVE_SERVE_ROOT"
 SERVE_PREFIX_ENV = "STATICSERVE_SERVE_PREFIX"
@@ -148,6 +150,9 @@ def serve_app(
     root: str, prefix: str, miss_cache_control: str | None = "no-store", **options: Any
 ) -> StaticServe:
     """The standalone production app `staticserve serve` runs."""
+    # Imported here: `build`, `find` and `check` never serve, so they skip asyncio.
+    from .asgi import StaticServe
+
     options = {"index_file": True, **options}
     return StaticServe(
         None, root=root, prefix=prefix, miss_cache_control=miss_cache_control, **options
