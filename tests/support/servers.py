@@ -144,32 +144,69 @@ def running_server(
     ``env`` is added to the environment (the app module reads its settings from
     there, since every server imports the app in its own process).
     """
-    port = free_port()
-    cmd = [*server_command(kind, target, port, access_log), *extra_args]
     full_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(cwd or REPO)])}
     full_env.update(env or {})
-    log_file = tempfile.NamedTemporaryFile(prefix=f"{kind}-", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen(
-        cmd,
-        env=full_env,
-        cwd=cwd or REPO,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    log_file.close()
-    log_path = Path(log_file.name)
-    server = Server(kind, f"http://127.0.0.1:{port}", proc, log_path)
+    for attempt in range(3):
+        port = free_port()
+        cmd = [*server_command(kind, target, port, access_log), *extra_args]
+        log_file = tempfile.NamedTemporaryFile(prefix=f"{kind}-", suffix=".log", delete=False)  # noqa: SIM115
+        proc = subprocess.Popen(
+            cmd,
+            env=full_env,
+            cwd=cwd or REPO,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log_file.close()
+        log_path = Path(log_file.name)
+        server = Server(kind, f"http://127.0.0.1:{port}", proc, log_path)
+        # free_port() can race with another process taking the same port (other
+        # test runs on the machine): then a connect succeeds to *their*
+        # listener. Only a listening socket held by this server counts.
+        if _owns_listener(server, port) or attempt == 2:
+            break
+        _stop(proc)
+        log_path.unlink(missing_ok=True)
     try:
         wait_for_port(port, proc, log_path)
         yield server
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        _stop(proc)
         server.final_log = log_path.read_text(errors="replace")
         log_path.unlink(missing_ok=True)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _owns_listener(server: Server, port: int, timeout: float = 60.0) -> bool:
+    """Whether the server comes to hold the listening socket on ``port``.
+
+    False if it exits first (e.g. "address in use") or another process holds
+    the port; the deadline is a hang guard for a very slow start.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.proc.poll() is None:
+        listening = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError):
+                for line in Path(table).read_text().splitlines()[1:]:
+                    fields = line.split()
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        listening.add(fields[9])
+        for pid in server.pids():
+            with contextlib.suppress(OSError):
+                for fd in Path(f"/proc/{pid}/fd").iterdir():
+                    with contextlib.suppress(OSError):
+                        if os.readlink(fd)[8:-1] in listening:
+                            return True
+        time.sleep(0.05)
+    return False
