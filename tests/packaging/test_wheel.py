@@ -16,6 +16,10 @@ import pytest
 from staticserve import __version__
 from tests.wheel import project_wheel
 
+# A hang guard, not a measure: building a wheel, a venv or an image takes minutes
+# on a loaded machine, past the suite's default 120 s.
+pytestmark = pytest.mark.timeout(900)
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:

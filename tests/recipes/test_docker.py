@@ -27,6 +27,10 @@ import pytest
 from tests.support.servers import free_port, wait_for_port
 from tests.wheel import project_wheel
 
+# A hang guard, not a measure: building a wheel, a venv or an image takes minutes
+# on a loaded machine, past the suite's default 120 s.
+pytestmark = pytest.mark.timeout(900)
+
 CONTEXT = Path(__file__).resolve().parents[2] / "examples" / "docker"
 IMAGE_PATHS = re.compile(r"(?<![\w./-])/(app|opt)(?=[/\s\"':]|$)")
 
