@@ -428,7 +428,7 @@ def _to_run(block: Block) -> bool:
 
 
 class BlockRuns:
-    """Runs the selected blocks, two at a time, on the first request for any of them.
+    """Runs the selected blocks two at a time: the one a test asks for and the next one.
 
     The blocks are independent (each gets its own copy of the app directory and
     its own ports) and most of their time is spent waiting for processes to
@@ -445,7 +445,9 @@ class BlockRuns:
         if block.where not in self.results:
             batch = [block]
             if not os.environ.get("PYTEST_XDIST_WORKER"):
-                batch += [b for b in self.selected if b.where not in self.results and b != block]
+                # A small batch: each test stays within the per-test timeout.
+                others = [b for b in self.selected if b.where not in self.results and b != block]
+                batch += others[: PARALLEL_BLOCKS - 1]
             with ThreadPoolExecutor(max_workers=PARALLEL_BLOCKS) as pool:
                 futures = {
                     b.where: pool.submit(run_block, b, self.template, self.factory.mktemp("block"))
