@@ -24,6 +24,7 @@ def _type_checker_installed() -> bool:
     return True
 
 
+@pytest.mark.timeout(900)  # a cold mypy run with django-stubs, on a loaded machine
 @pytest.mark.skipif(
     not _type_checker_installed(),
     reason="mypy and django-stubs come with the test extra: pip install -e '.[test]'",
