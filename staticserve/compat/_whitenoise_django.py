@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import FileResponse
 
 from ..django.middleware import StaticServeMiddleware
-from .whitenoise import FOREVER, _overridden
+from ._hooks import FOREVER, overridden
 
 
 class WhiteNoiseFileResponse(FileResponse):
@@ -38,7 +38,7 @@ class WhiteNoiseMiddleware(StaticServeMiddleware):
         super().__init__(get_response)
 
     def core_overrides(self) -> dict[str, Any]:
-        hook = _overridden(self, "immutable_file_test", WhiteNoiseMiddleware)
+        hook = overridden(self, "immutable_file_test", WhiteNoiseMiddleware)
         return {"immutable_file_test": hook} if hook is not None else {}
 
     def immutable_file_test(self, path: str, url: str) -> bool:

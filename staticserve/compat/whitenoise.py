@@ -12,13 +12,13 @@ file, ...), docs/migrating-from-whitenoise.md lists the difference and why.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..config import AddHeaders, ImmutableTest
-from ..resource import IMMUTABLE_CACHE_CONTROL
 from ..service import StaticFiles
 from ..wsgi import StaticServeWSGI, WSGIApp
+from ._hooks import FOREVER, overridden
 
 __all__ = [  # the Django classes are loaded lazily, by __getattr__ below
     "CompressedManifestStaticFilesStorage",  # noqa: F822
@@ -27,17 +27,6 @@ __all__ = [  # the Django classes are loaded lazily, by __getattr__ below
     "WhiteNoise",
     "WhiteNoiseMiddleware",  # noqa: F822
 ]
-
-#: The max-age staticserve sends for immutable files (WhiteNoise: 10 years; one
-#: year is the longest RFC 9111 caches are asked to honour, and what CDNs cap at).
-FOREVER = int(IMMUTABLE_CACHE_CONTROL.split("max-age=")[1].split(",")[0])
-
-
-def _overridden(instance: object, name: str, base: type) -> Callable[..., Any] | None:
-    """A subclass's override of WhiteNoise's hook method ``name``, bound; else None."""
-    if getattr(type(instance), name) is getattr(base, name):
-        return None
-    return getattr(instance, name)  # type: ignore[no-any-return]
 
 
 class WhiteNoise(StaticServeWSGI):
@@ -72,7 +61,7 @@ class WhiteNoise(StaticServeWSGI):
         **options: Any,
     ) -> None:
         if immutable_file_test is None:
-            immutable_file_test = _overridden(self, "immutable_file_test", WhiteNoise)
+            immutable_file_test = overridden(self, "immutable_file_test", WhiteNoise)
         files = StaticFiles(
             autorefresh=autorefresh,
             max_age=max_age,
