@@ -30,7 +30,7 @@ import httpx
 import pytest
 
 from tests.hardening.conftest import CSS
-from tests.support.servers import Server, free_port, running_server, wait_for_port
+from tests.support.servers import Server, free_port, running_server, stop_process, wait_for_port
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -185,12 +185,7 @@ def cached(
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
                 yield Cached(kind, f"http://127.0.0.1:{port}", origin, root, client)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
             shutil.rmtree(workdir / "varnish", ignore_errors=True)
 
 

@@ -70,6 +70,16 @@ def server_command(kind: str, target: str, port: int, access_log: bool = False) 
     raise ValueError(kind)
 
 
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if the process has not ended within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Server:
     """A started server: its base URL, its process, and what it has logged."""
 
