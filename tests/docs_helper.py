@@ -31,7 +31,7 @@ import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 DIST_NAME = "staticserve-http"
-START_TIMEOUT = 150.0  # a loaded CI box can take long to start a server
+START_TIMEOUT = 150.0  # hang guard: a loaded CI box can take long to start a server
 
 
 def serve(port: int, path: str, status: str, command: list[str]) -> int:
