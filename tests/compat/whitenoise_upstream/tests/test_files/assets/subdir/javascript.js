@@ -1,0 +1,3 @@
+var myFunction = {
+  return 42;
+};
