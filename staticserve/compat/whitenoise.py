@@ -18,7 +18,7 @@ from typing import Any
 from ..config import AddHeaders, ImmutableTest
 from ..service import StaticFiles
 from ..wsgi import StaticServeWSGI, WSGIApp
-from ._hooks import FOREVER, overridden
+from ._hooks import FOREVER, overridden, path_is_child_of, whitenoise_spelling
 
 __all__ = [  # the Django classes are loaded lazily, by __getattr__ below
     "CompressedManifestStaticFilesStorage",  # noqa: F822
@@ -38,11 +38,16 @@ class WhiteNoise(StaticServeWSGI):
     the URL path, or ``f(path, url)``, or a subclass's method of that name) says
     so, or a staticserve/Django manifest in the root names it as hashed.
     ``add_headers_function(headers, path, url)`` gets a ``Headers``-like object.
+    Headers are spelled as WhiteNoise spells them (``max-age=60, public``,
+    ``charset="utf-8"``), so tests comparing header strings keep passing.
     Further keyword arguments are staticserve options (``include_dotfiles=True``
     to serve ``.well-known/``, as WhiteNoise does).
     """
 
     FOREVER = FOREVER
+    #: WhiteNoise's helper, for subclasses that call it; serving never needs it
+    #: (a request is a lookup in the index of vetted files, not a path join).
+    path_is_child_of = staticmethod(path_is_child_of)
 
     def __init__(
         self,
@@ -68,7 +73,7 @@ class WhiteNoise(StaticServeWSGI):
             allow_all_origins=allow_all_origins,
             charset=charset,
             mimetypes=dict(mimetypes) if mimetypes else None,
-            add_headers=add_headers_function,
+            add_headers=whitenoise_spelling(add_headers_function, "add_headers_function"),
             index_file=index_file or False,
             immutable_file_test=immutable_file_test,
             **options,

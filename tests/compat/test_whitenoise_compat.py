@@ -47,7 +47,21 @@ def test_files_are_served_at_the_root_by_default(root: Path) -> None:
     status, headers, body = get(WhiteNoise(None, root=root), "/css/a.css")
     assert status.startswith("200") and body == b"a { }\n"
     assert headers["access-control-allow-origin"] == "*"
-    assert headers["cache-control"] == "public, max-age=60"
+
+
+def test_cache_control_is_spelled_as_whitenoise_spells_it(root: Path) -> None:
+    _, headers, _ = get(WhiteNoise(None, root=root, max_age=3600), "/css/a.css")
+    assert headers["cache-control"] == "max-age=3600, public"
+
+
+def test_charset_is_quoted_as_whitenoise_quotes_it(root: Path) -> None:
+    _, headers, _ = get(WhiteNoise(None, root=root, charset="iso-8859-1"), "/css/a.css")
+    assert headers["content-type"] == 'text/css; charset="iso-8859-1"'
+
+
+def test_no_cache_keeps_its_spelling(root: Path) -> None:
+    _, headers, _ = get(WhiteNoise(None, root=root, max_age=0), "/css/a.css")
+    assert headers["cache-control"] == "no-cache"
 
 
 def test_nothing_is_immutable_by_default(root: Path) -> None:
@@ -61,7 +75,7 @@ def test_a_subclass_immutable_file_test_method_is_used(root: Path) -> None:
             return url.startswith("/css/")
 
     _, headers, _ = get(Versioned(None, root=root), "/css/a.css")
-    assert headers["cache-control"] == f"public, max-age={FOREVER}, immutable"
+    assert headers["cache-control"] == f"max-age={FOREVER}, public, immutable"
 
 
 def test_immutable_file_test_regex_is_the_instance_method_too() -> None:
@@ -77,6 +91,17 @@ def test_add_headers_function_with_headers_semantics(root: Path) -> None:
 
     _, headers, _ = get(WhiteNoise(None, root=root, add_headers_function=add_headers), "/css/a.css")
     assert headers["x-url"] == "/css/a.css" and "access-control-allow-origin" not in headers
+
+
+def test_add_headers_function_sees_whitenoises_spelling(root: Path) -> None:
+    seen = {}
+
+    def add_headers(headers, path, url):  # type: ignore[no-untyped-def]
+        seen.update(headers)
+
+    get(WhiteNoise(None, root=root, add_headers_function=add_headers), "/css/a.css")
+    assert seen["cache-control"] == "max-age=60, public"
+    assert seen["content-type"] == 'text/css; charset="utf-8"'
 
 
 def test_add_headers_function_of_the_wrong_shape_fails_at_construction(root: Path) -> None:
@@ -98,3 +123,17 @@ def test_staticserve_options_pass_through(root: Path) -> None:
     assert get(WhiteNoise(None, root=root), "/.well-known/security.txt")[0].startswith("404")
     app = WhiteNoise(None, root=root, include_dotfiles=True)
     assert get(app, "/.well-known/security.txt")[0].startswith("200")
+
+
+@pytest.mark.parametrize(
+    ("root", "path", "expected"),
+    [
+        ("/one/two/", "/one/two/three", True),
+        ("/one/two/", "/one_two/three", False),
+        ("/one/two/", "two/three", False),
+        ("A:/some/path", "B:/another/path", False),
+    ],
+)
+def test_path_is_child_of_is_whitenoises_helper(root: str, path: str, expected: bool) -> None:
+    assert WhiteNoise.path_is_child_of(path, root) is expected
+    assert whitenoise.WhiteNoise.path_is_child_of(path, root) is expected

@@ -57,15 +57,10 @@ RENAMES = [
     ('"whitenoise.runserver_nostatic"', '"staticserve.django"'),
 ]  # fmt: skip
 
-SPELLING = "Header spelling"
 #: test name (without parameters) -> the guide's section explaining the failure.
 EXPECTED_FAILURES = {
-    "test_whitenoise.py::test_get_file": SPELLING,
-    "test_django_whitenoise.py::test_versioned_file_cached_forever": SPELLING,
-    "test_django_whitenoise.py::test_unversioned_file_not_cached_forever": SPELLING,
     "test_whitenoise.py::test_get_accept_star": "Compressed variants",
     "test_whitenoise.py::test_warn_about_missing_directories": "Missing roots",
-    "test_whitenoise.py::test_path_is_child_of": "Other differences",
 }
 
 
