@@ -21,6 +21,7 @@ stays true. ``tests/compat/test_whitenoise_suite.py`` runs it in every test run
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -35,6 +36,8 @@ REPO = Path(__file__).resolve().parents[2]
 #: The WhiteNoise release whose tests run. Pinned, not the installed version:
 #: the committed support files and EXPECTED_FAILURES are this release's.
 VERSION = "6.12.0"
+#: What WhiteNoise's tests import besides WhiteNoise and pytest (the test extra has them).
+NEEDS = ("requests", "django")
 #: WhiteNoise's ``tests/`` files its sdist lacks, from the tag (see its README).
 OVERLAY = Path(__file__).resolve().parent / "whitenoise_upstream" / "tests"
 
@@ -166,6 +169,12 @@ class Result:
 
 def run(source: Path | None = None) -> Result:
     """Run the translated suite: the sdist's modules + overlay, or a checkout's ``tests/``."""
+    missing = [m for m in NEEDS if importlib.util.find_spec(m) is None]
+    if missing:
+        raise RuntimeError(
+            f"WhiteNoise's tests need {', '.join(missing)}, which this environment lacks: "
+            "pip install -e '.[test]' (the test extra has them)"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         assemble(work, source)
@@ -174,11 +183,14 @@ def run(source: Path | None = None) -> Result:
         # WhiteNoise's ``tests`` package first: this repository has one of that name too.
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(work), str(REPO)])}
         env.pop("DJANGO_SETTINGS_MODULE", None)  # its conftest sets its own
+        env.pop("PYTEST_ADDOPTS", None)  # the outer run's options are not this run's
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
                    "-p", "no:cacheprovider", "-o", "addopts=", f"--junitxml={report}",
+                   # a hung test is reported by name, well before the outer timeout
+                   "-o", "timeout=120",
                    *MODULES, *(f"--deselect={d}" for d in DESELECTED)]  # fmt: skip
         proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True,
-                              timeout=600)  # fmt: skip
+                              timeout=480)  # fmt: skip
         result = Result(output=proc.stdout + proc.stderr)
         if not report.exists():
             raise RuntimeError(f"the translated suite did not run:\n{result.output}")
