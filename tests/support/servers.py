@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import socket
@@ -13,7 +14,10 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from tests.support import gunicorn_ready
+
 REPO = Path(__file__).resolve().parents[2]
+GUNICORN_KINDS = ("gunicorn", "gunicorn-gthread")
 
 
 def free_port() -> int:
@@ -34,6 +38,42 @@ def wait_for_port(
             return
         time.sleep(0.05)
     raise RuntimeError(f"server did not listen on port {port} within {timeout}s")
+
+
+def wait_for_workers(
+    proc: subprocess.Popen[bytes], log_path: Path, workers: int, timeout: float = 60.0
+) -> None:
+    """Wait until ``workers`` gunicorn workers have imported the app.
+
+    gunicorn listens before its workers import the app: a connect proves only
+    that the arbiter is up. A worker that fails to boot makes the arbiter exit,
+    which is raised here with the log (e.g. a staticserve ConfigError). The
+    deadline is a hang guard for a very slow start.
+    """
+    deadline = time.monotonic() + timeout
+    out = ""
+    while time.monotonic() < deadline:
+        out = log_path.read_text(errors="replace")
+        if out.count(gunicorn_ready.READY) >= workers:
+            return
+        if proc.poll() is not None:
+            out = log_path.read_text(errors="replace")
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{out}")
+        time.sleep(0.05)
+    raise RuntimeError(f"{workers} gunicorn worker(s) not ready within {timeout}s:\n{out}")
+
+
+def gunicorn_workers(cmd: Sequence[str]) -> int:
+    """The number of workers a gunicorn command line starts (the last option wins)."""
+    workers = 1
+    for option, value in itertools.pairwise(cmd):
+        if option in ("--workers", "-w"):
+            workers = int(value)
+        elif option.startswith("--workers="):
+            workers = int(option.partition("=")[2])
+    if cmd and cmd[-1].startswith("--workers="):
+        workers = int(cmd[-1].partition("=")[2])
+    return workers
 
 
 def server_command(kind: str, target: str, port: int, access_log: bool = False) -> list[str]:
@@ -60,6 +100,9 @@ def server_command(kind: str, target: str, port: int, access_log: bool = False) 
     # happens without any fault of the code, and a replacement worker may then fail
     # to boot (e.g. while a test has moved the root away). 600 s is only a hang guard.
     logging += ["--timeout", "600"]
+    # Each worker prints a line once it has imported the app; running_server
+    # waits for it (the arbiter listens before any worker has loaded the app).
+    logging += ["--config", f"python:{gunicorn_ready.__name__}"]
     if kind == "gunicorn":
         return [py, "-m", "gunicorn", "--bind", f"{bind[0]}:{bind[1]}", "--workers", "1",
                 "--log-level", "warning", *logging, target]  # fmt: skip
@@ -180,6 +223,8 @@ def running_server(
         log_path.unlink(missing_ok=True)
     try:
         wait_for_port(port, proc, log_path)
+        if kind in GUNICORN_KINDS:
+            wait_for_workers(proc, log_path, gunicorn_workers(cmd))
         yield server
     finally:
         _stop(proc)
