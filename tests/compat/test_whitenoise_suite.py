@@ -4,12 +4,16 @@ Runs in every test run: the test modules come from WhiteNoise's sdist on PyPI
 (downloaded once into a cache), the support files the sdist lacks are
 committed in ``whitenoise_upstream/``. ``WHITENOISE_SOURCE=PATH`` runs a
 checkout of WhiteNoise's repository instead. If the sdist cannot be had, the
-test fails saying so: it is never skipped.
+test fails saying so: it is never skipped. It runs again on Django 4.2, in the
+venv tests/django/other_django_venv.sh makes (``STATICSERVE_SKIP_OTHER_DJANGO=1``
+leaves that run out, as it does for Django's storage suite).
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +22,7 @@ from tests.compat import whitenoise_suite
 from tests.support.servers import REPO
 
 SOURCE = os.environ.get("WHITENOISE_SOURCE")
+OTHER_DJANGO_VENV = REPO / "tests/django/other_django_venv.sh"
 
 
 def test_every_expected_failure_names_a_section_of_the_guide() -> None:
@@ -31,6 +36,34 @@ def test_every_expected_failure_names_a_section_of_the_guide() -> None:
 @pytest.mark.timeout(900)
 def test_whitenoise_suite_fails_exactly_where_the_guide_says() -> None:
     result = whitenoise_suite.run(Path(SOURCE) if SOURCE else None)
+    assert set(result.failed.values()) == set(whitenoise_suite.EXPECTED_FAILURES), result.output
+    assert result.passed > 0, result.output
+
+
+# The same hang guard, plus making the Django 4.2 venv the first time (pip, up to 300 s).
+@pytest.mark.timeout(1200)
+@pytest.mark.skipif(
+    os.environ.get("STATICSERVE_SKIP_OTHER_DJANGO") == "1",
+    reason="STATICSERVE_SKIP_OTHER_DJANGO=1",
+)
+def test_whitenoise_suite_fails_exactly_where_the_guide_says_on_django_4_2() -> None:
+    made = subprocess.run(
+        ["bash", str(OTHER_DJANGO_VENV)],
+        env={**os.environ, "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    python = made.stdout.strip().splitlines()[-1]
+    version = subprocess.run(
+        [python, "-c", "import django; print(django.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert version.startswith("4.2."), version
+    result = whitenoise_suite.run(Path(SOURCE) if SOURCE else None, python=python)
     assert set(result.failed.values()) == set(whitenoise_suite.EXPECTED_FAILURES), result.output
     assert result.passed > 0, result.output
 

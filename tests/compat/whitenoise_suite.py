@@ -167,8 +167,11 @@ class Result:
         return sorted(set(EXPECTED_FAILURES) - set(self.failed.values()))
 
 
-def run(source: Path | None = None) -> Result:
-    """Run the translated suite: the sdist's modules + overlay, or a checkout's ``tests/``."""
+def run(source: Path | None = None, python: str = sys.executable) -> Result:
+    """Run the translated suite: the sdist's modules + overlay, or a checkout's ``tests/``.
+
+    ``python`` runs it (another Django's venv, say); the dependency check is this one's.
+    """
     missing = [m for m in NEEDS if importlib.util.find_spec(m) is None]
     if missing:
         raise RuntimeError(
@@ -184,7 +187,7 @@ def run(source: Path | None = None) -> Result:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(work), str(REPO)])}
         env.pop("DJANGO_SETTINGS_MODULE", None)  # its conftest sets its own
         env.pop("PYTEST_ADDOPTS", None)  # the outer run's options are not this run's
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
+        command = [python, "-m", "pytest", "-q", "-p", "no:randomly",
                    "-p", "no:cacheprovider", "-o", "addopts=", f"--junitxml={report}",
                    # a hung test is reported by name, well before the outer timeout
                    "-o", "timeout=120",
