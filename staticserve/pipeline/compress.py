@@ -37,7 +37,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -285,16 +285,14 @@ def compress_tree(
                 pool.submit(_job, job_paths, enc, min_saving): len(job_paths)
                 for _, job_paths, enc in jobs
             }
-            finished_jobs = 0
             try:
-                while pending:
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        count = pending.pop(fut)
-                        record(fut.result(), count)
-                        finished_jobs += 1
-                        if progress:
-                            progress(finished_jobs, total)
+                # as_completed waits on all futures at once; a wait(FIRST_COMPLETED)
+                # loop re-arms a waiter on every pending future per wake-up, which
+                # is quadratic and kept a third process busy beside the workers.
+                for finished_jobs, fut in enumerate(as_completed(pending), 1):
+                    record(fut.result(), pending[fut])
+                    if progress:
+                        progress(finished_jobs, total)
             except BaseException:
                 # Fail fast: do not compress the rest of the tree after an error.
                 pool.shutdown(cancel_futures=True)
