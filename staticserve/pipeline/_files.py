@@ -66,6 +66,21 @@ def atomic_write(path: Path, data: bytes, mtime_ns: int | None = None) -> None:
         raise BuildError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """:func:`atomic_write` unless ``path`` holds ``data`` already; whether it wrote.
+
+    A rebuild that changes nothing leaves the manifest and the cache as they
+    are (same bytes, same stat), so servers and CDNs see no new file.
+    """
+    try:
+        if os.path.getsize(path) == len(data) and read_bytes(path) == data:
+            return False
+    except (OSError, BuildError):
+        pass
+    atomic_write(path, data)
+    return True
+
+
 def atomic_copy(src: Path, dest: Path) -> None:
     """Copy ``src`` to ``dest`` (content and mtime) via a temporary sibling."""
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -52,8 +52,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._files import BuildError, BuildWarning, atomic_write, read_bytes
+from ._files import BuildError, BuildWarning, read_bytes, write_if_changed
 from .manifest import MANIFEST_NAME
+from .stamp import STAMP_KEY
 
 CACHE_NAME = ".staticserve-cache.json"
 FORMAT = "staticserve-build-cache/1"
@@ -212,11 +213,18 @@ class BuildCache:
         root: str | os.PathLike[str],
         served: Iterable[str],
         manifest: str | None = MANIFEST_NAME,
+        stamp: Mapping[str, Any] | None = None,
     ) -> None:
-        """Write the cache for the names now ``served`` (written last, atomically)."""
+        """Write the cache for the names now ``served`` (written last, atomically).
+
+        ``stamp`` (:mod:`staticserve.pipeline.stamp`) goes first in the file, so
+        that a no-change rebuild reads it without parsing the rest. A cache
+        equal to the one on disk is not rewritten.
+        """
         root = Path(root)
         files = self.files
         data = {
+            **({STAMP_KEY: stamp} if stamp is not None else {}),
             "format": FORMAT,
             "key": self.key,
             "manifest": _manifest_digest(root, manifest),
@@ -224,9 +232,22 @@ class BuildCache:
             "files": {n: files[n] for n in sorted(served) if n in files},
             "originals": dict(sorted(self.originals.items())),
         }
-        atomic_write(root / CACHE_NAME, json.dumps(data, separators=(",", ":")).encode())
+        write_if_changed(root / CACHE_NAME, json.dumps(data, separators=(",", ":")).encode())
 
     # -- per-file facts ----------------------------------------------------
+
+    def rewritten(self, names: Iterable[str]) -> None:
+        """``names`` were written again by collect: their records no longer vouch for them.
+
+        Their stat may still match (a copy keeps the source's size and mtime, and
+        a source edited with its mtime restored is caught by its ctime, see
+        collect); their content digests and siblings stay usable as donors.
+        """
+        for name in names:
+            for records in (self.files, self.originals):
+                record = records.get(name)
+                if record is not None:
+                    record[0] = -1  # no file has this size
 
     def mark(self, name: str, stat: Stat) -> None:
         """``name``'s manifest entry, written by this build, describes the file at ``stat``."""

@@ -16,14 +16,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..manifests import already_hashed
 from ._files import BuildError, BuildWarning
 from .cache import BuildCache, settings_key, stat_of
-from .collect import DEFAULT_IGNORE, Source, collect, find, parse_source
-from .compress import SUFFIXES, available_encodings, compress_tree
-from .hashing import REWRITTEN_EXTENSIONS, hash_and_rewrite, missing_references_report
-from .manifest import MANIFEST_NAME, file_entry, served_names, write_manifest
-from .releases import DEFAULT_KEEP, History, load_history, plan_release, prune
+from .collect import DEFAULT_IGNORE, Source, collect, collectable, find, parse_source
+from .compress import SUFFIXES, available_encodings
+from .manifest import MANIFEST_NAME, file_entry
+from .releases import DEFAULT_KEEP, History
+from .stamp import input_signature, make_stamp, read_stamp, up_to_date
+
+# hashing (and its regexes), the bundler manifests and compress_tree's pool
+# are imported by run_build only when there is work: a no-change rebuild
+# never loads them.
 
 
 def _ignore_patterns(args: argparse.Namespace) -> list[str]:
@@ -224,17 +227,46 @@ def run_build(
     try:
         sources = [parse_source(s) for s in args.sources]
         root: Path = args.out
+        ignore = _ignore_patterns(args)
         loaded = None
+        files = inputs = None
         if not (args.dry_run or args.clear or args.no_cache):
+            started_ns = time.time_ns()
+            files = collectable(sources, root, ignore)
+            inputs = input_signature(_stamp_settings(args, sources, ignore), files, started_ns)
+            stamp = read_stamp(root)
+            if stamp is not None and up_to_date(root, stamp, inputs):
+                # Nothing changed since the build that wrote the stamp: the root is
+                # what this build would write. Say what that build said.
+                for line in stamp["warnings"]:
+                    print(line, file=err)
+                n = stamp["collected"]
+                say(f"collect: {n} files, copied 0, {n} unchanged")
+                say(
+                    f"up to date: sources, settings and {root} are as the last build left "
+                    "them (build cache); nothing read, hashed, compressed or written"
+                )
+                say(
+                    f"manifest: {root / MANIFEST_NAME} ({stamp['served']} files) in "
+                    f"{time.perf_counter() - started:.2f}s"
+                )
+                return 0
             # Loaded before collect (and with the previous manifest in place).
             loaded = BuildCache.load(root, _cache_key(args))
+        from ..manifests import already_hashed
+        from .compress import compress_tree
+        from .hashing import REWRITTEN_EXTENSIONS, hash_and_rewrite, missing_references_report
+        from .manifest import served_names, write_manifest
+        from .releases import load_history, plan_release, prune
+
         result = collect(
             sources,
             root,
-            ignore=_ignore_patterns(args),
+            ignore=ignore,
             clear=args.clear,
             dry_run=args.dry_run,
             link=args.link,
+            files=files,
         )
         verb = "would copy" if args.dry_run else ("linked" if args.link else "copied")
         say(
@@ -256,6 +288,9 @@ def run_build(
             say(loaded.note)
         cache = loaded.cache if loaded is not None else BuildCache(_cache_key(args))
         cache.use_manifest(history.files)
+        cache.rewritten(result.copied)
+        # Warnings about the sources: every build repeats them, the up-to-date one too.
+        repeat: list[str] = []
         paths: dict[str, str] = {}
         reused: dict[str, dict[str, Any]] = {}
         fresh: dict[str, dict[str, Any]] = {}
@@ -284,10 +319,12 @@ def run_build(
                 hashed.warnings,
             )
             for warning in _in_name_order(names, reuse.warnings, hashed.warnings):
-                print(f"warning: {warning}", file=err)
+                repeat.append(f"warning: {warning}")
             if hashed.missing:
                 report = missing_references_report(hashed.missing, fatal=False)
-                print(f"warning: {report}", file=err)
+                repeat.append(f"warning: {report}")
+            for line in repeat:
+                print(line, file=err)
             # An entry point is not a hashed name: leave it out of `paths`,
             # whose values are served immutable.
             paths = {k: v for k, v in hashed.paths.items() if k not in entry_points}
@@ -313,8 +350,10 @@ def run_build(
                 workers=args.workers,
                 progress=_Progress(err, not args.quiet),
                 cache=cache,
+                rewritten=result.copied,
             )
             for warning in summary.warnings:
+                repeat.append(f"warning: {warning}")
                 print(f"warning: {warning}", file=err)
             encodings_used = list(summary.encodings)
             say(summary.table())
@@ -329,7 +368,10 @@ def run_build(
             siblings=_known_siblings(plan.files, with_siblings, cache, encodings_used),
         )
         removed = prune(root, plan.prune)
-        cache.save(root, plan.files)  # last: it describes the root as it is now
+        stamp = None
+        if inputs is not None:
+            stamp = make_stamp(root, inputs, args.link, len(served), len(result.files), repeat)
+        cache.save(root, plan.files, stamp=stamp)  # last: it describes the root as it is now
         say(
             f"releases: {plan.release} (this build) + {len(plan.releases) - 1} earlier kept"
             f" (--keep {args.keep}), {len(removed)} hashed files of older releases pruned"
@@ -489,6 +531,19 @@ def _cache_key(args: argparse.Namespace) -> str:
         encodings=args.encodings or ",".join(available_encodings()),
         min_saving=args.min_saving,
     )
+
+
+def _stamp_settings(
+    args: argparse.Namespace, sources: list[Source], ignore: list[str]
+) -> dict[str, object]:
+    """Everything besides the sources' files that decides what the root ends up as."""
+    return {
+        "key": _cache_key(args),
+        "out": str(Path(args.out).resolve()),
+        "sources": [[s.prefix, str(s.path.resolve())] for s in sources],
+        "ignore": ignore,
+        "keep": args.keep,
+    }
 
 
 def _size(path: Path) -> int | None:

@@ -9,9 +9,10 @@ Public API::
     parse_source(spec: str) -> Source
     is_ignored(rel_path: str, patterns: Sequence[str]) -> bool
     find_files(sources, ignore=DEFAULT_IGNORE) -> dict[str, Path]
+    collectable(sources, root, ignore=DEFAULT_IGNORE) -> dict[str, Path]
     find(path, sources, ignore=DEFAULT_IGNORE, find_all=False) -> list[Path]
     collect(sources, root, *, ignore=DEFAULT_IGNORE, clear=False,
-            dry_run=False, link=False) -> CollectResult
+            dry_run=False, link=False, files=None) -> CollectResult
 """
 
 from __future__ import annotations
@@ -202,8 +203,12 @@ def _unchanged(src: Path, dest: str, link: bool) -> bool:
         s = os.stat(src)
     except OSError:
         return False
-    # copy2 preserves mtime, so equal size + mtime means this exact copy.
-    return s.st_size == d.st_size and s.st_mtime_ns == d.st_mtime_ns
+    # copy2 preserves mtime, so equal size + mtime means this exact copy, unless
+    # the source changed after the copy was made with its mtime restored (cp -p,
+    # rsync -t, touch -d): its ctime, which nothing can set, is then the newer.
+    return (
+        s.st_size == d.st_size and s.st_mtime_ns == d.st_mtime_ns and s.st_ctime_ns <= d.st_ctime_ns
+    )
 
 
 def clear_root(root: Path) -> list[str]:
@@ -221,6 +226,15 @@ def clear_root(root: Path) -> list[str]:
     return removed
 
 
+def collectable(
+    sources: Sequence[Source], root: Path, ignore: Sequence[str] = DEFAULT_IGNORE
+) -> dict[str, Path]:
+    """The files :func:`collect` would collect into ``root`` (after the same checks)."""
+    _check_sources(sources)
+    check_layout(sources, root)
+    return find_files(sources, ignore)
+
+
 def collect(
     sources: Sequence[Source],
     root: Path,
@@ -229,16 +243,17 @@ def collect(
     clear: bool = False,
     dry_run: bool = False,
     link: bool = False,
+    files: dict[str, Path] | None = None,
 ) -> CollectResult:
     """Copy (or symlink) every source file into ``root``, skipping unchanged ones.
 
+    ``files`` is :func:`collectable`'s answer when the caller has it already.
     Raises :class:`BuildError` for a missing source, a root inside a source,
     or an unreadable / vanished file; files already in place stay whole.
     """
     root = Path(root)
-    _check_sources(sources)
-    check_layout(sources, root)
-    files = find_files(sources, ignore)
+    if files is None:
+        files = collectable(sources, root, ignore)
     result = CollectResult(files=files)
     if clear:
         result.removed = sorted(os.listdir(root)) if root.exists() else []

@@ -37,7 +37,6 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -198,13 +197,16 @@ def compress_tree(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     cache: BuildCache | None = None,
+    rewritten: Iterable[str] = (),
 ) -> CompressSummary:
     """Write compressed siblings for ``names`` (default: every served file under ``root``).
 
     ``encodings`` defaults to every available one; ``workers`` defaults to the
     CPU count (1 runs in-process); ``progress(done, total)`` is called as jobs
     finish; ``cache`` (a :class:`~staticserve.pipeline.cache.BuildCache`)
-    skips work whose result is known and records what was done. Returns a
+    skips work whose result is known and records what was done; ``rewritten``
+    names files written again since their siblings were (their siblings are not
+    trusted by mtime: a copy keeps its source's mtime). Returns a
     :class:`CompressSummary`.
     """
     started = time.perf_counter()
@@ -243,6 +245,7 @@ def compress_tree(
     for enc in encs:
         summary.encodings[enc].up_to_date += fresh
     jobs: list[tuple[int, list[str], str]] = []
+    untrusted = {root.joinpath(*n.split("/")) for n in rewritten}
     for (size, _), paths in groups.items():
         for enc in encs:
             stale = []
@@ -251,7 +254,9 @@ def compress_tree(
                     continue
                 sibling = _siblings_of(path, SUFFIXES[enc])
                 try:
-                    fresh = sibling.stat().st_mtime_ns == path.stat().st_mtime_ns
+                    fresh = path not in untrusted and (
+                        sibling.stat().st_mtime_ns == path.stat().st_mtime_ns
+                    )
                 except OSError:
                     fresh = False
                 if fresh:
@@ -280,6 +285,10 @@ def compress_tree(
             if progress:
                 progress(finished_jobs, total)
     else:
+        # Imported here: multiprocessing is most of this module's import time,
+        # and a build with nothing to compress never needs it.
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
         with ProcessPoolExecutor(max_workers=min(workers, total)) as pool:
             pending = {
                 pool.submit(_job, job_paths, enc, min_saving): len(job_paths)

@@ -42,8 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._files import BuildError, atomic_write, read_bytes
-from .hashing import entry_for
+from ._files import BuildError, read_bytes, write_if_changed
 
 MANIFEST_NAME = "staticfiles.json"
 MANIFEST_VERSION = "1.1"
@@ -69,6 +68,8 @@ def manifest_hash(paths: Mapping[str, str]) -> str:
 
 def file_entry(path: Path, name: str) -> dict[str, Any]:
     """Size, SRI integrity and Content-Type of one served file."""
+    from .hashing import entry_for  # hashing is heavy to import; a no-change build needs none
+
     return entry_for(name, read_bytes(path))
 
 
@@ -166,7 +167,7 @@ def write_manifest(
         for n, e in files.items()
     }
     path = root / name
-    atomic_write(path, dumps(build_manifest(paths, files, extra, releases)))
+    write_if_changed(path, dumps(build_manifest(paths, files, extra, releases)))
     return path
 
 
