@@ -167,10 +167,13 @@ class Result:
         return sorted(set(EXPECTED_FAILURES) - set(self.failed.values()))
 
 
-def run(source: Path | None = None, python: str = sys.executable) -> Result:
+def run(
+    source: Path | None = None, python: str = sys.executable, *, translated: bool = True
+) -> Result:
     """Run the translated suite: the sdist's modules + overlay, or a checkout's ``tests/``.
 
     ``python`` runs it (another Django's venv, say); the dependency check is this one's.
+    ``translated=False`` runs it against the installed WhiteNoise itself, as published.
     """
     missing = [m for m in NEEDS if importlib.util.find_spec(m) is None]
     if missing:
@@ -181,7 +184,8 @@ def run(source: Path | None = None, python: str = sys.executable) -> Result:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         assemble(work, source)
-        translate(work)
+        if translated:
+            translate(work)
         report = work / "report.xml"
         # WhiteNoise's ``tests`` package first: this repository has one of that name too.
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(work), str(REPO)])}
