@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .config import ConfigError
 from .pipeline.cache import CACHE_NAME
 from .pipeline.cli import add_build_command, add_find_command
 from .pipeline.compress_cmd import add_compress_command
@@ -202,6 +200,8 @@ def _seconds(text: str) -> int:
 
 
 def _check_port_free(host: str, port: int) -> None:
+    import socket  # only serve needs it: build and find start without
+
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -228,9 +228,26 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, looked up only when asked for: importlib.metadata costs every
+    other command (a no-change ``build`` included) tens of milliseconds to import."""
+
+    HELP = "show program's version number and exit"
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> None:
+        sys.stdout.write(f"staticserve {version()}\n")  # stdout, as argparse's own
+        parser.exit()
+
+
+def _config_error() -> type[Exception]:
+    from .config import ConfigError  # serve's settings: build and find never load them
+
+    return ConfigError
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="staticserve", description="Serve and build static files for web apps.")
-    parser.add_argument("-V", "--version", action="version", version=f"staticserve {version()}")
+    parser.add_argument("-V", "--version", action=_VersionAction, nargs=0, help=_VersionAction.HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser(
@@ -318,7 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (CommandError, ConfigError) as exc:
+    # The tuple is evaluated only when an exception propagates.
+    except (CommandError, _config_error()) as exc:
         _say_error(args.command, exc)
         return 2
     except OSError as exc:  # e.g. a root that is unreadable, a disk that is full

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +85,8 @@ def atomic_copy(src: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = tmp_path_for(dest)
     try:
+        import shutil  # (bz2 and lzma with it): a build with nothing to copy never needs it
+
         shutil.copy2(src, tmp)
         os.replace(tmp, dest)
     except FileNotFoundError as exc:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-import shutil
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -219,6 +218,8 @@ def clear_root(root: Path) -> list[str]:
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         # Symlinks are unlinked, not followed: their targets live outside the root.
         if entry.is_dir(follow_symlinks=False):
+            import shutil  # only --clear needs it
+
             shutil.rmtree(entry.path)
         else:
             os.unlink(entry.path)
