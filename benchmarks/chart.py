@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from report import LIBS, SCENARIO_TITLES, SERVERS
+from report import LIBS, SERVERS, base_key, ceiling_key, title
 
 COLOURS = {
     "staticserve": "#2a9d4b",
@@ -13,6 +13,7 @@ COLOURS = {
     "starlette": "#9b59b6",
     "nginx": "#555555",
     "bare": "#bbbbbb",
+    "matched": "#dddddd",
 }
 SERVER_SHORT = {
     "uvicorn": "uvicorn",
@@ -37,7 +38,7 @@ def svg(agg: dict, scens, meta: dict) -> str:
         for a in agg.values():
             key = a.scenario
             if a.library == "bare":
-                if sc.key != "pass" or key != "ceiling":
+                if base_key(sc.key) != "pass" or key != ceiling_key(sc.key):
                     continue
             elif key != sc.key:
                 continue
@@ -67,23 +68,24 @@ def svg(agg: dict, scens, meta: dict) -> str:
         'font-size="11">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
         '<text x="10" y="22" font-size="16" font-weight="bold">staticserve vs peers: median '
-        "requests/s (5 MB file: MB/s), one server core, wrk -c32</text>",
+        "requests/s (5 MB file: MB/s), one server core</text>",
         f'<text x="10" y="40" fill="#666">{escape(meta["date"])} · {meta["runs"]} interleaved '
-        f"runs x {meta['duration']} s · grey = bare-app ceiling on the same server · "
+        f"runs x {meta['duration']} s · grey = bare-app ceiling, light grey = header-matched "
+        "app on the same server · "
         "red = wrong answer (scored 0)</text>",
     ]
     lx = 10
     for lib in LIBS:
         out.append(
-            f'<rect x="{width - 520 + lx}" y="48" width="10" height="10" fill="{COLOURS[lib]}"/>'
+            f'<rect x="{width - 640 + lx}" y="48" width="10" height="10" fill="{COLOURS[lib]}"/>'
         )
-        out.append(f'<text x="{width - 520 + lx + 14}" y="57">{lib}</text>')
+        out.append(f'<text x="{width - 640 + lx + 14}" y="57">{lib}</text>')
         lx += 85
     for sc, bars, x0, y0 in placed:
         y = top + y0
         out.append(
             f'<text x="{x0 + 10}" y="{y + 14}" font-size="13" font-weight="bold">'
-            f"{escape(SCENARIO_TITLES.get(sc.key, sc.title))}</text>"
+            f"{escape(title(sc.key))}</text>"
         )
         vmax = max((a.value for a in bars), default=1.0) or 1.0
         span = col_w - label_w - 80
@@ -92,6 +94,8 @@ def svg(agg: dict, scens, meta: dict) -> str:
             label = f"{SERVER_SHORT.get(a.server, a.server)} · {a.library}".strip(" ·")
             if a.library == "bare":
                 label = f"{SERVER_SHORT.get(a.server, a.server)} · bare ceiling"
+            elif a.library == "matched":
+                label = f"{SERVER_SHORT.get(a.server, a.server)} · header-matched"
             out.append(
                 f'<text x="{x0 + label_w}" y="{yb + bar_h - 3}" text-anchor="end">'
                 f"{escape(label)}</text>"

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -44,7 +44,9 @@ sys.path.insert(0, str(APPS))
 
 import chart  # noqa: E402
 import corpus as corpus_mod  # noqa: E402
+import matched_record  # noqa: E402
 from common import BODY  # noqa: E402
+from matched import PATH_PREFIX as MATCHED_PREFIX  # noqa: E402
 
 PREFIX = "/static/"
 PASS_PATH = "/app/page"
@@ -95,6 +97,25 @@ def scenarios(c: corpus_mod.Corpus) -> list[Scenario]:
     ]
 
 
+def at_connections(scens: list[Scenario], counts: list[int]) -> list[Scenario]:
+    """Each scenario at each connection count; keys other than 32's get ``@N``.
+
+    The 5 MB file stays at its own 4 connections (it measures bandwidth).
+    """
+    out = []
+    for n in counts:
+        for sc in scens:
+            if n == 32:
+                out.append(sc)
+            elif sc.key != "big":
+                out.append(replace(sc, key=f"{sc.key}@{n}", connections=n))
+    return out
+
+
+def base_key(key: str) -> str:
+    return key.split("@", 1)[0]
+
+
 # Checked once per server start but not timed: the rest of the corpus.
 def extra_checks(c: corpus_mod.Corpus) -> list[Scenario]:
     return [
@@ -138,6 +159,7 @@ def contenders(ss_asgi: bool, ss_wsgi: bool) -> list[Contender]:
     out = []
     for server in ("uvicorn", "granian-asgi"):
         out.append(Contender(f"bare@{server}", "bare", server, "bare_asgi", "plain"))
+        out.append(Contender(f"matched@{server}", "matched", server, "matched_asgi", "plain"))
         out.append(
             Contender(
                 f"staticserve@{server}",
@@ -157,6 +179,7 @@ def contenders(ss_asgi: bool, ss_wsgi: bool) -> list[Contender]:
         out.append(Contender(f"starlette@{server}", "starlette", server, "starlette_app", "plain"))
     for server in ("gunicorn", "granian-wsgi"):
         out.append(Contender(f"bare@{server}", "bare", server, "bare_wsgi", "plain"))
+        out.append(Contender(f"matched@{server}", "matched", server, "matched_wsgi", "plain"))
         out.append(
             Contender(
                 f"staticserve@{server}",
@@ -176,7 +199,7 @@ def contenders(ss_asgi: bool, ss_wsgi: bool) -> list[Contender]:
 
 
 SERVER_ORDER = ["uvicorn", "granian-asgi", "gunicorn", "granian-wsgi", "nginx"]
-LIB_ORDER = ["bare", "staticserve", "servestatic", "whitenoise", "starlette", "nginx"]
+LIB_ORDER = ["bare", "matched", "staticserve", "servestatic", "whitenoise", "starlette", "nginx"]
 
 
 def free_port() -> int:
@@ -348,6 +371,7 @@ class Server:
         env["PYTHONPATH"] = os.pathsep.join([str(APPS), str(REPO), env.get("PYTHONPATH", "")])
         env["BENCH_ROOT"] = str(corpus_mod.ROOTS / c.flavour)
         env["BENCH_PREFIX"] = PREFIX
+        env["BENCH_MATCHED"] = str(MATCHED_FILE)
         self.log = logdir / f"{c.key.replace('@', '-')}.log"
         self.logf = open(self.log, "ab")  # noqa: SIM115
         self.logf.write(("\n$ " + " ".join(cmd) + "\n").encode())
@@ -505,9 +529,40 @@ def run_wrk(port: int, sc: Scenario, headers: dict[str, str], duration: int) -> 
 
 
 CEILING = Scenario("ceiling", "bare app, 2 KB constant", PASS_PATH, BR_GZIP)
+MATCHED_FILE = corpus_mod.WORK / "matched.json"
+# Not header-matched: the pass-through's ceiling is the bare app itself, and
+# the 5 MB file measures bandwidth, not per-request cost.
+UNMATCHED = {"pass", "big"}
 
 
-def measure_group(cons, scens, extras, corp, opts, duration, warmup, logdir, log, rot):
+def ceiling_for(sc: Scenario) -> Scenario:
+    """The bare ceiling timed in ``sc``'s slot, at ``sc``'s connection count."""
+    if sc.connections == 32:
+        return CEILING
+    return replace(CEILING, key=f"ceiling@{sc.connections}", connections=sc.connections)
+
+
+def matched_views(scens: list[Scenario]) -> dict[str, Scenario]:
+    """The matched app's version of each scenario: same request, its own path.
+
+    The request headers are the recorded ones (the 304's If-None-Match
+    included), so wrk sends the matched app the same bytes it sends staticserve.
+    """
+    recorded = json.loads(MATCHED_FILE.read_text())["asgi"]
+    out = {}
+    for sc in scens:
+        if base_key(sc.key) in UNMATCHED:
+            continue
+        out[sc.key] = replace(
+            sc,
+            path=MATCHED_PREFIX + sc.key,
+            headers=recorded[sc.key]["request_headers"],
+            conditional=False,
+        )
+    return out
+
+
+def measure_group(cons, scens, matched, extras, corp, opts, duration, warmup, logdir, log, rot):
     """Measure every contender of one server together; returns result rows.
 
     All of the group's server processes are started at once (idle ones cost
@@ -532,7 +587,12 @@ def measure_group(cons, scens, extras, corp, opts, duration, warmup, logdir, log
                 servers.pop(c.key).stop()
                 continue
             port = servers[c.key].port
-            todo = [CEILING] if c.is_bare else scens
+            if c.is_bare:
+                todo = list({ceiling_for(sc).key: ceiling_for(sc) for sc in scens}.values())
+            elif c.library == "matched":
+                todo = list(matched.values())
+            else:
+                todo = scens
             for sc in todo:
                 if c.library == "nginx" and sc.key == "pass":
                     continue
@@ -540,13 +600,13 @@ def measure_group(cons, scens, extras, corp, opts, duration, warmup, logdir, log
                 if not chk.ok:
                     log(f"    ! {c.key} {sc.key}: WRONG ({chk.note}), not timed")
                     rows.append(row(c, sc, None, chk))
-            if not c.is_bare:
+            if c.library not in ("bare", "matched"):
                 for sc in extras:
                     chk = verify(c, sc, port, corp)
                     if not chk.ok:
                         log(f"    ! {c.key} {sc.key}: {chk.note}")
                     rows.append(row(c, sc, None, chk))
-            first = CEILING if c.is_bare else scens[0]
+            first = todo[0]
             chk = checks.get((c.key, first.key))
             if warmup > 0 and chk is not None and chk.ok:
                 run_wrk(port, first, chk.wrk_headers, warmup)
@@ -554,9 +614,16 @@ def measure_group(cons, scens, extras, corp, opts, duration, warmup, logdir, log
         for i, sc in enumerate(scens):
             k = (rot + i) % len(live) if live else 0
             for c in live[k:] + live[:k]:
-                if c.is_bare and sc.key == "big":
-                    continue  # a req/s ceiling says nothing about MB/s
-                timed = CEILING if c.is_bare else sc
+                if c.is_bare:
+                    if sc.key == "big":
+                        continue  # a req/s ceiling says nothing about MB/s
+                    timed = ceiling_for(sc)
+                elif c.library == "matched":
+                    if sc.key not in matched:
+                        continue
+                    timed = matched[sc.key]
+                else:
+                    timed = sc
                 chk = checks.get((c.key, timed.key))
                 if chk is None or not chk.ok:
                     continue
@@ -654,6 +721,13 @@ def main(argv: list[str] | None = None) -> int:
         "--only", action="append", default=[], help="substring filter on contender keys"
     )
     ap.add_argument("--scenario", action="append", default=[], help="only these scenario keys")
+    ap.add_argument(
+        "--connections",
+        type=int,
+        nargs="+",
+        default=[32, 256],
+        help="concurrent connections per measurement, each a set of scenarios (default 32 256)",
+    )
     ap.add_argument("--gunicorn-worker", default="gthread", choices=["sync", "gthread"])
     ap.add_argument("--gunicorn-threads", type=int, default=8)
     ap.add_argument("--granian-wsgi-threads", type=int, default=1)
@@ -696,6 +770,13 @@ def main(argv: list[str] | None = None) -> int:
             c.available, c.why_unavailable = False, "nginx not installed"
     notes = corpus_mod.prepare_roots(corp, sorted({c.flavour for c in cons if c.available}))
     scens = [s for s in scenarios(corp) if not args.scenario or s.key in args.scenario]
+    scens = at_connections(scens, args.connections)
+    if ss_asgi and ss_wsgi and "staticserve" in notes:
+        matched_record.record(scens, corpus_mod.ROOTS / "staticserve", PREFIX, MATCHED_FILE)
+        matched = matched_views(scens)
+    else:
+        cons = [c for c in cons if c.library != "matched"]
+        matched = {}
     extras = extra_checks(corp) if not args.scenario else []
     active = [c for c in cons if c.available]
     for c in cons:
@@ -721,7 +802,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run {r + 1}/{runs}: {', '.join(g[0].server for g in order)}")
         for g in order:
             for rw in measure_group(
-                g, scens, extras, corp, opts, duration, warmup, logdir, print, r
+                g, scens, matched, extras, corp, opts, duration, warmup, logdir, print, r
             ):
                 rw["run"] = r
                 all_rows.append(rw)
@@ -733,6 +814,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "runs": runs,
         "duration": duration,
+        "connections": args.connections,
         "warmup": warmup,
         "elapsed_s": round(elapsed),
         "env": environment(opts),

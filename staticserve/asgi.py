@@ -16,10 +16,10 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Literal
 
 from .files import BodyReader, FileChanged
-from .http import REQUEST_HEADERS
+from .http import COMPLEX_HEADERS, REQUEST_HEADERS
 from .plan import FileSlice, Plan
 from .service import REPLAN_ATTEMPTS, StaticFiles
 
@@ -32,6 +32,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 logger = logging.getLogger("staticserve")
 
 _WANTED = {name.encode("latin-1"): name for name in REQUEST_HEADERS}
+_COMPLEX = frozenset(name.encode("latin-1") for name in COMPLEX_HEADERS)
 _PATHSEND = "http.response.pathsend"
 
 
@@ -76,18 +77,27 @@ class StaticServe:
             if self.app is not None:
                 return await self.app(scope, receive, send)
             return await _standalone_other(scope, receive, send)
-        path = route_path(scope)
+        path = route_path(scope) if scope.get("root_path") else scope["path"]
         files = self.files
         if path.startswith(files.prefixes):
-            headers: dict[str, str] = {}
-            for name, value in scope["headers"]:
-                key = _WANTED.get(name)
-                if key is not None:
-                    text = value.decode("latin-1")
-                    headers[key] = headers[key] + ", " + text if key in headers else text
             method = scope["method"]
-            query = scope.get("query_string", b"").decode("latin-1")
-            plan = files.plan(path, method, headers, query)
+            # The fast path, for the usual request (a fetch or a browser's
+            # revalidation): every header name once (a dict built in C; a
+            # repeated name goes to the general path, which joins the values)
+            # and none that only the general path handles.
+            raw = scope["headers"]
+            plan: Plan | Literal[False] | None = False
+            if raw.__class__ is list:
+                names = dict(raw)
+                if len(names) == len(raw) and _COMPLEX.isdisjoint(names):
+                    tag = names.get(b"if-none-match")
+                    if tag is not None or b"if-modified-since" not in names:
+                        plan = files.plan_plain(path, method, names.get(b"accept-encoding"), tag)
+            headers: dict[str, str] | None = None
+            if plan is False:
+                headers = _request_headers(raw)
+                query = scope.get("query_string", b"").decode("latin-1")
+                plan = files.plan(path, method, headers, query)
             attempts = 0
             while plan is not None:
                 if plan.body.__class__ is bytes:
@@ -105,6 +115,9 @@ class StaticServe:
                 attempts += 1
                 if attempts >= REPLAN_ATTEMPTS:
                     break
+                if headers is None:
+                    headers = _request_headers(raw)
+                    query = scope.get("query_string", b"").decode("latin-1")
                 plan = files.replan(path, method, headers, query)
             if files.fallbacks:
                 url = files.fallback_url(path, method)
@@ -125,14 +138,10 @@ class StaticServe:
 
         False (nothing sent) when the request does not accept HTML.
         """
-        headers: dict[str, str] = {}
+        headers = _request_headers(scope["headers"])
         accept = None
         for name, value in scope["headers"]:
-            key = _WANTED.get(name)
-            if key is not None:
-                text = value.decode("latin-1")
-                headers[key] = headers[key] + ", " + text if key in headers else text
-            elif name == b"accept":
+            if name == b"accept":
                 accept = value.decode("latin-1")
         method = scope["method"]
         plan = self.files.plan_fallback(url, method, headers, accept)
@@ -197,15 +206,32 @@ class StaticServe:
         return True
 
 
+def _request_headers(raw: Any) -> dict[str, str]:
+    """The request headers :func:`~staticserve.http.respond` reads, repeats joined."""
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        key = _WANTED.get(name)
+        if key is not None:
+            text = value.decode("latin-1")
+            headers[key] = headers[key] + ", " + text if key in headers else text
+    return headers
+
+
 def _marking_send(send: Send, header: tuple[bytes, bytes]) -> Send:
     """``send`` adding ``header`` (the miss Cache-Control) to an error start without one."""
 
-    async def marked(message: Message) -> None:
+    # A plain function returning send's awaitable: one coroutine less per
+    # message than an ``async def`` wrapper (this runs on every miss).
+    def marked(message: Message) -> Awaitable[None]:
         if message["type"] == "http.response.start" and message.get("status", 200) >= 400:
             headers = message.get("headers") or ()
-            if not any(name.lower() == b"cache-control" for name, _ in headers):
+            # A loop, not any(): lists are short.
+            for name, _ in headers:
+                if len(name) == 13 and name.lower() == b"cache-control":
+                    break
+            else:
                 message = {**message, "headers": [*headers, header]}
-        await send(message)
+        return send(message)
 
     return marked
 

@@ -28,6 +28,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
+from typing import Literal
 from urllib.parse import quote
 
 from .plan import FileSlice, Multipart, Plan
@@ -43,6 +44,12 @@ REQUEST_HEADERS = (
     "if-modified-since",
     "if-unmodified-since",
 )
+#: The request headers only the general :func:`respond` handles: ranges and
+#: the preconditions other than a revalidation. Without them (and without an
+#: ``If-Modified-Since`` that has no ``If-None-Match`` beside it, which
+#: :func:`respond_plain` leaves to :func:`respond` too), adapters may take the
+#: fast path.
+COMPLEX_HEADERS = frozenset({"range", "if-range", "if-match", "if-unmodified-since"})
 
 _ALLOW = (b"allow", b"GET, HEAD")
 _EMPTY = (b"content-length", b"0")
@@ -126,6 +133,37 @@ def respond(
     return variant.plan_get
 
 
+def respond_plain(
+    resource: Resource,
+    method: str,
+    accept_encoding: str | bytes | None,
+    if_none_match: str | bytes | None = None,
+) -> Plan | Literal[False]:
+    """:func:`respond` for a GET or HEAD without any of :data:`COMPLEX_HEADERS`.
+
+    The per-request fast path: one cached negotiation, then a prebuilt plan,
+    the 304 when ``If-None-Match`` is exactly the chosen variant's tag (what a
+    browser revalidating sends; ``If-Modified-Since`` beside it does not
+    count, RFC 9110 13.1.3). False when ``If-None-Match`` is anything else: a
+    list or a weak tag is for :func:`respond`. The caller has checked the
+    method and the headers. Header values may be the raw latin-1 ``bytes``
+    an ASGI server hands over.
+    """
+    try:  # select_variant's cache, inlined
+        variant = resource.variants[resource.negotiated[accept_encoding]]
+    except KeyError:
+        variant = select_variant(resource, accept_encoding)
+    if if_none_match is not None:
+        if if_none_match.__class__ is bytes:
+            if_none_match = if_none_match.decode("latin-1")
+        if if_none_match != variant.etag:
+            return False
+        return variant.plan_not_modified or variant.not_modified_plan()
+    if method == "HEAD":
+        return variant.plan_head or variant.head_plan()
+    return variant.plan_get
+
+
 # -- negotiation (RFC 9110 12.5.3) ------------------------------------------
 
 _QVALUE = re.compile(r"(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)\Z")
@@ -180,19 +218,31 @@ def _acceptable_codings(value: str | None) -> tuple[dict[str, tuple[float, int]]
     return result
 
 
-def select_variant(resource: Resource, accept_encoding: str | None) -> Variant:
-    """The smallest variant the client accepts (identity if none other)."""
-    if not resource.encoded or accept_encoding is None:
-        return resource.identity
+def select_variant(resource: Resource, accept_encoding: str | bytes | None) -> Variant:
+    """The smallest variant the client accepts (identity if none other).
+
+    ``accept_encoding`` is the header's ``str`` value, or its raw latin-1
+    ``bytes`` (ASGI): both forms are remembered, each under its own key.
+    """
     # Clients send a handful of distinct values: remember each one's answer
-    # (as an index into ``variants``, in a table shared by same-shaped resources).
-    # A subscript in a try is cheaper than .get() on this per-request path.
+    # (as an index into ``variants``, in a table shared by same-shaped
+    # resources; no header at all is the key None). A subscript in a try is
+    # cheaper than .get() on this per-request path.
     try:
         return resource.variants[resource.negotiated[accept_encoding]]
     except KeyError:
         pass
-    position = resource.variants.index(_negotiate(resource, accept_encoding))
-    if len(accept_encoding) <= _NEGOTIATED_KEY_MAX:  # never retain hostile giants
+    if not resource.encoded or accept_encoding is None:
+        position = len(resource.encoded)  # identity, always last
+    else:
+        text = (
+            accept_encoding.decode("latin-1")
+            if isinstance(accept_encoding, bytes)
+            else accept_encoding
+        )
+        position = resource.variants.index(_negotiate(resource, text))
+    # Never retain hostile giants.
+    if accept_encoding is None or len(accept_encoding) <= _NEGOTIATED_KEY_MAX:
         if len(resource.negotiated) >= _NEGOTIATED_MAX:
             resource.negotiated.clear()
         resource.negotiated[accept_encoding] = position

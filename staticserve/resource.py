@@ -61,7 +61,7 @@ _dates: dict[int, tuple[int, str, tuple[bytes, bytes]]] = {}
 # Variants' shape (encodings smallest first, equal sizes grouped) → the
 # negotiation cache every resource of that shape uses: {Accept-Encoding: index
 # into Resource.variants}. A handful of shapes exist on any site.
-_negotiation_tables: dict[tuple[tuple[str, int], ...], dict[str, int]] = {}
+_negotiation_tables: dict[tuple[tuple[str, int], ...], dict[str | bytes | None, int]] = {}
 
 
 def _share(value: _T) -> _T:

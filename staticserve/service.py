@@ -11,9 +11,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from time import monotonic
+from typing import Literal
 
 from .config import Config, ConfigError, make_config
-from .http import ErrorPlans, accepts_html, fallback_plan, is_navigation, respond
+from .http import (
+    ErrorPlans,
+    accepts_html,
+    fallback_plan,
+    is_navigation,
+    respond,
+    respond_plain,
+)
 from .index import StaticIndex
 from .plan import Plan
 from .resource import Redirect, Resource
@@ -39,7 +47,10 @@ class StaticFiles:
         # autorefresh re-reads the disk on every lookup already.
         self._recheck = not self.config.autorefresh
         self._recheck_interval = self.config.recheck_interval
+        # plan_plain's freshness window: never fresh under autorefresh.
+        self._fresh_for = self._recheck_interval if self._recheck else -1.0
         self._entries = self.index._entries
+        self._pending = self.index._pending
         self._max_ranges = self.config.max_ranges
         #: The error answers (404, 405, ...) with the miss_cache_control header.
         self.errors = ErrorPlans(self.config.miss_cache_control)
@@ -139,6 +150,32 @@ class StaticFiles:
                     # Recency for the caches, noted here rather than on every hit.
                     self.index.touch(path, entry)
         return respond(entry, method, headers, query, self._max_ranges, self.errors)
+
+    def plan_plain(
+        self,
+        path: str,
+        method: str,
+        accept_encoding: str | bytes | None,
+        if_none_match: str | bytes | None = None,
+    ) -> Plan | Literal[False] | None:
+        """:meth:`plan` for a request without any of :data:`~staticserve.http.COMPLEX_HEADERS`.
+
+        The adapters' per-request fast path (see
+        :func:`~staticserve.http.respond_plain`): a loaded file not yet due
+        for its re-check, or a URL the index does not know. Anything else (a
+        redirect, a re-check, a file not loaded yet, another method,
+        ``autorefresh``, an ``If-None-Match`` list) returns False: then
+        :meth:`plan` decides.
+        """
+        entry = self._entries.get(path)
+        if entry.__class__ is Resource:
+            if (method == "GET" or method == "HEAD") and (
+                monotonic() - entry.checked_at < self._fresh_for
+            ):
+                return respond_plain(entry, method, accept_encoding, if_none_match)
+        elif entry is None and self._recheck and path not in self._pending:
+            return None
+        return False
 
     def replan(
         self, path: str, method: str, headers: Mapping[str, str], query: str = ""

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 from .files import BodyReader
-from .http import REQUEST_HEADERS
+from .http import COMPLEX_HEADERS, REQUEST_HEADERS
 from .plan import FileSlice, Plan
 from .service import REPLAN_ATTEMPTS, StaticFiles
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-_WANTED = {"HTTP_" + name.upper().replace("-", "_"): name for name in REQUEST_HEADERS}
+
+def _environ_key(name: str) -> str:
+    return "HTTP_" + name.upper().replace("-", "_")
+
+
+_WANTED = {_environ_key(name): name for name in REQUEST_HEADERS}
+_COMPLEX = frozenset(_environ_key(name) for name in COMPLEX_HEADERS)
 
 
 def _wsgi_form(prefix: str) -> str:
@@ -62,20 +68,28 @@ class StaticServeWSGI:
     ) -> Iterable[bytes]:
         raw_path = environ.get("PATH_INFO") or "/"
         if raw_path.startswith(self._prefixes):
-            try:
-                path = raw_path.encode("latin-1").decode("utf-8")
-            except UnicodeError:
-                path = None  # not UTF-8: no indexed name can match
+            if raw_path.isascii():
+                path: str | None = raw_path  # the same in latin-1 and UTF-8
+            else:
+                try:
+                    path = raw_path.encode("latin-1").decode("utf-8")
+                except UnicodeError:
+                    path = None  # not UTF-8: no indexed name can match
             if path is not None:
-                headers = {
-                    key: environ[wsgi_key]
-                    for wsgi_key, key in _WANTED.items()
-                    if wsgi_key in environ
-                }
                 method = environ.get("REQUEST_METHOD", "GET")
-                query = environ.get("QUERY_STRING", "")
                 files = self.files
-                plan = files.plan(path, method, headers, query)
+                # The fast path, for the usual request (a fetch or a browser's
+                # revalidation): no header that only the general path handles.
+                plan: Plan | Literal[False] | None = False
+                if _COMPLEX.isdisjoint(environ):
+                    tag = environ.get("HTTP_IF_NONE_MATCH")
+                    if tag is not None or "HTTP_IF_MODIFIED_SINCE" not in environ:
+                        accept_encoding = environ.get("HTTP_ACCEPT_ENCODING")
+                        plan = files.plan_plain(path, method, accept_encoding, tag)
+                headers: dict[str, str] | None = None
+                if plan is False:
+                    headers = _request_headers(environ)
+                    plan = files.plan(path, method, headers, environ.get("QUERY_STRING", ""))
                 attempts = 0
                 while plan is not None:
                     if plan.body.__class__ is bytes:
@@ -87,7 +101,9 @@ class StaticServeWSGI:
                     attempts += 1
                     if attempts >= REPLAN_ATTEMPTS:
                         break
-                    plan = files.replan(path, method, headers, query)
+                    if headers is None:
+                        headers = _request_headers(environ)
+                    plan = files.replan(path, method, headers, environ.get("QUERY_STRING", ""))
                 if files.fallbacks:
                     response = self._fallback(path, raw_path, environ, start_response)
                     if response is not None:
@@ -118,9 +134,7 @@ class StaticServeWSGI:
         url = self.files.fallback_url(path, method)
         if url is None:
             return None
-        headers = {
-            key: environ[wsgi_key] for wsgi_key, key in _WANTED.items() if wsgi_key in environ
-        }
+        headers = _request_headers(environ)
         plan = self.files.plan_fallback(url, method, headers, environ.get("HTTP_ACCEPT"))
         if plan is None:
             return None
@@ -164,8 +178,13 @@ def _marking_start_response(
     """``start_response`` adding ``header`` (the miss Cache-Control) to an error without one."""
 
     def marked(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        if status[:1] in ("4", "5") and not any(k.lower() == "cache-control" for k, _ in headers):
-            headers = [*headers, header]
+        if status[0] == "4" or status[0] == "5":
+            # A loop, not any(): this runs on every miss, and lists are short.
+            for name, _ in headers:
+                if len(name) == 13 and name.lower() == "cache-control":
+                    break
+            else:
+                headers = [*headers, header]
         return start_response(status, headers, exc_info)
 
     return marked
@@ -242,3 +261,8 @@ class _ChunkIterator:
 
     def close(self) -> None:
         self._reader.close()
+
+
+def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request headers :func:`~staticserve.http.respond` reads."""
+    return {key: environ[wsgi_key] for wsgi_key, key in _WANTED.items() if wsgi_key in environ}

@@ -629,3 +629,38 @@ def test_wrapped_app_miss_with_miss_cache_control_none_is_untouched(
 ) -> None:
     app = StaticServe(answering(404, []), root=static_tree.root, miss_cache_control=None)
     assert "cache-control" not in fetch(app, "/static/missing.css").headers
+
+
+def test_repeated_accept_encoding_headers_are_negotiated_together(
+    static_tree: StaticTree,
+) -> None:
+    app = StaticServe(root=static_tree.root)
+    headers = [(b"accept-encoding", b"br"), (b"accept-encoding", b"gzip")]
+    start = call(app, http_scope("/static/css/site.css", headers=headers))[0]
+    assert (b"content-encoding", b"br") in start["headers"]
+
+
+def test_repeated_unrelated_headers_still_get_the_file(static_tree: StaticTree) -> None:
+    app = StaticServe(root=static_tree.root)
+    headers = [(b"cookie", b"a=1"), (b"cookie", b"b=2"), (b"accept-encoding", b"gzip")]
+    messages = call(app, http_scope("/static/css/site.css", headers=headers))
+    assert messages[0]["status"] == 200
+    assert body_messages(messages)[0]["body"] == static_tree.read("css/site.css.gz")
+
+
+def test_browser_revalidation_with_both_validators_gets_304(static_tree: StaticTree) -> None:
+    app = StaticServe(root=static_tree.root)
+    first = dict(call(app, http_scope("/static/css/site.css"))[0]["headers"])
+    headers = [
+        (b"accept-encoding", b"identity"),
+        (b"if-none-match", first[b"etag"]),
+        (b"if-modified-since", b"Thu, 01 Jan 1970 00:00:01 GMT"),  # ignored beside a tag
+    ]
+    assert call(app, http_scope("/static/css/site.css", headers=headers))[0]["status"] == 304
+
+
+def test_if_modified_since_alone_is_still_evaluated(static_tree: StaticTree) -> None:
+    app = StaticServe(root=static_tree.root)
+    first = dict(call(app, http_scope("/static/css/site.css"))[0]["headers"])
+    headers = [(b"if-modified-since", first[b"last-modified"])]
+    assert call(app, http_scope("/static/css/site.css", headers=headers))[0]["status"] == 304

@@ -1,0 +1,115 @@
+"""StaticFiles: the fast path (plan_plain) answers exactly as the general plan() does."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from staticserve.service import StaticFiles
+from tests.conftest import HASHED_JS, StaticTree
+
+PATHS = ["/static/css/site.css", "/static/" + HASHED_JS, "/static/img/logo.png",
+         "/static/js/plain.js", "/static/missing.css", "/static/css/"]  # fmt: skip
+ACCEPT = [None, "br, gzip", "gzip", "br;q=0, gzip", "identity", "*", "*;q=0", "x-gzip", "bogus"]
+
+
+def tag_of(files: StaticFiles, path: str, accept: str | None) -> str | None:
+    plan = files.plan(path, "GET", {} if accept is None else {"accept-encoding": accept})
+    if plan is None:
+        return None
+    return dict(plan.headers).get(b"etag", b"").decode() or None
+
+
+def general(
+    files: StaticFiles, path: str, method: str, accept: str | None, tag: str | None
+) -> object:
+    headers = {}
+    if accept is not None:
+        headers["accept-encoding"] = accept
+    if tag is not None:
+        headers["if-none-match"] = tag
+    plan = files.plan(path, method, headers)
+    return None if plan is None else (plan.status, plan.headers, plan.body)
+
+
+# The tree is only read: one per test is enough.
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from(PATHS),
+    method=st.sampled_from(["GET", "HEAD", "POST"]),
+    accept=st.sampled_from(ACCEPT),
+    tag_form=st.sampled_from([None, "exact", "weak", "list", "other", "star"]),
+    raw=st.booleans(),
+)
+def test_plan_plain_agrees_with_plan_whenever_it_answers(
+    static_tree: StaticTree, path: str, method: str, accept: str | None, tag_form: str | None,
+    raw: bool,
+) -> None:  # fmt: skip
+    files = StaticFiles(static_tree.root, "/static/")
+    current = tag_of(files, path, accept) or '"none"'
+    tag = {None: None, "exact": current, "weak": "W/" + current, "list": f'"x", {current}',
+           "other": '"other"', "star": "*"}[tag_form]  # fmt: skip
+    encoded_accept = accept.encode() if raw and accept is not None else accept
+    encoded_tag = tag.encode() if raw and tag is not None else tag
+    fast = files.plan_plain(path, method, encoded_accept, encoded_tag)
+    if fast is not False:
+        answer = None if fast is None else (fast.status, fast.headers, fast.body)
+        assert answer == general(files, path, method, accept, tag)
+
+
+def test_plan_plain_answers_a_browser_revalidation_with_304(static_tree: StaticTree) -> None:
+    files = StaticFiles(static_tree.root, "/static/")
+    tag = tag_of(files, "/static/css/site.css", "br, gzip")
+    plan = files.plan_plain("/static/css/site.css", "GET", b"br, gzip", tag)
+    assert plan is not False and plan is not None and plan.status == 304
+
+
+def test_plan_plain_sends_the_negotiated_variant(static_tree: StaticTree) -> None:
+    files = StaticFiles(static_tree.root, "/static/")
+    files.plan("/static/css/site.css", "GET", {})  # loaded
+    plan = files.plan_plain("/static/css/site.css", "GET", b"br, gzip")
+    assert plan and plan.status == 200
+    assert (b"content-encoding", b"br") in plan.headers
+    assert plan.body == static_tree.read("css/site.css.br")
+
+
+@pytest.mark.parametrize("tag", ['W/"x"', '"a", "b"', "*"])
+def test_plan_plain_leaves_other_if_none_match_forms_to_plan(
+    static_tree: StaticTree, tag: str
+) -> None:
+    files = StaticFiles(static_tree.root, "/static/")
+    files.plan("/static/css/site.css", "GET", {})
+    assert files.plan_plain("/static/css/site.css", "GET", None, tag) is False
+
+
+def test_plan_plain_knows_a_miss_without_the_general_path(static_tree: StaticTree) -> None:
+    files = StaticFiles(static_tree.root, "/static/")
+    assert files.plan_plain("/static/nothing-here.css", "GET", None) is None
+
+
+def test_plan_plain_leaves_other_methods_to_plan(static_tree: StaticTree) -> None:
+    files = StaticFiles(static_tree.root, "/static/")
+    files.plan("/static/css/site.css", "GET", {})
+    assert files.plan_plain("/static/css/site.css", "POST", None) is False
+
+
+def test_plan_plain_leaves_a_file_due_for_its_recheck_to_plan(static_tree: StaticTree) -> None:
+    files = StaticFiles(static_tree.root, "/static/", recheck_interval=0)
+    files.plan("/static/css/site.css", "GET", {})
+    assert files.plan_plain("/static/css/site.css", "GET", None) is False
+
+
+def test_plan_plain_always_defers_under_autorefresh(static_tree: StaticTree) -> None:
+    files = StaticFiles(static_tree.root, "/static/", autorefresh=True)
+    files.plan("/static/css/site.css", "GET", {})
+    assert files.plan_plain("/static/css/site.css", "GET", None) is False
+    # A file added later must be found by the general path, not called a miss.
+    assert files.plan_plain("/static/added-later.css", "GET", None) is False
+
+
+def test_plan_plain_leaves_a_directory_redirect_to_plan(static_tree: StaticTree) -> None:
+    static_tree.write("docs/index.html", b"<p>hi</p>")
+    files = StaticFiles(static_tree.root, "/static/", index_file=True)
+    files.plan("/static/docs", "GET", {})
+    assert files.plan_plain("/static/docs", "GET", None) is False
