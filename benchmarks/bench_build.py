@@ -2,6 +2,18 @@
 
 Run:  python benchmarks/bench_build.py [--runs 3]             # compress + hash tables
       python benchmarks/bench_build.py --incremental [--files 10000]
+      python benchmarks/bench_build.py --full [--against REV] [--files 10000] [--runs 3]
+
+``--full`` (section 4) times full builds into empty roots of the
+``--incremental`` tree: this checkout's ``staticserve build``, the same
+command from a ``git worktree`` of ``--against`` (default: the last commit
+before the build cache landed), and Django's ``collectstatic`` with
+WhiteNoise's ``CompressedManifestStaticFilesStorage``, the three interleaved
+in each round, medians of ``--runs``. Writes ``benchmarks/results/build-full.md``.
+
+Every measured process runs with bytecode caching on (PYTHONDONTWRITEBYTECODE
+removed, PYTHONPYCACHEPREFIX in the temporary directory), as an installed
+package runs.
 
 ``--incremental`` measures rebuilds on a persistent root instead (section 3):
 a tree of Django admin plus generated CSS/JS/assets with references, built
@@ -11,7 +23,8 @@ br,gzip`` and by Django's ``collectstatic`` with WhiteNoise's
 ``CompressedManifestStaticFilesStorage`` (Django's
 ``ManifestStaticFilesStorage`` + WhiteNoise's brotli + gzip), in the same
 run, each step a fresh process. Prints and writes the times and the ratios
-to ``benchmarks/results/build-incremental.md``.
+to ``benchmarks/results/build-incremental.md`` (``build-incremental-3k.md``
+for ``--files 3000``).
 
 Side by side in the same run, each tool in a fresh subprocess on a fresh copy
 of the same tree, median of ``--runs`` runs. Writes a Markdown table to
@@ -380,7 +393,8 @@ def incremental(args: argparse.Namespace) -> None:
     )
     print(text)
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "build-incremental.md").write_text(text + "\n")
+    name = "build-incremental" + ("" if args.files == 10_000 else f"-{args.files // 1000}k")
+    (HERE / "results" / f"{name}.md").write_text(text + "\n")
 
 
 # --- 4. full builds: this code vs an earlier revision vs Django + WhiteNoise ---

@@ -12,6 +12,7 @@ import brotli
 import pytest
 import zstandard
 
+from staticserve.pipeline import compress
 from staticserve.pipeline._files import BuildError
 from staticserve.pipeline.compress import available_encodings, compress_bytes, compress_tree
 
@@ -99,7 +100,10 @@ def test_identical_files_are_compressed_once_and_both_get_siblings(root: Path) -
     assert (root / "a.css.br").read_bytes() == (root / "a.0123456789ab.css.br").read_bytes()
 
 
-def test_process_pool_gives_the_same_bytes_as_one_process(tmp_path: Path) -> None:
+def test_process_pool_gives_the_same_bytes_as_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(compress, "_INLINE_COST", 0)  # a pool even for this little work
     a, b = tmp_path / "a", tmp_path / "b"
     for base in (a, b):
         for i in range(6):
@@ -161,11 +165,28 @@ def test_vanished_file_is_named(root: Path) -> None:
         compress_tree(root, names=["gone.css"])
 
 
-def test_no_temporary_files_are_left(root: Path) -> None:
+def test_no_temporary_files_are_left(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compress, "_INLINE_COST", 0)
     for i in range(4):
         write(root, f"f{i}.css", TEXT + bytes([i]))
     compress_tree(root, workers=2)
     assert temp_leftovers(root) == []
+
+
+def test_a_little_work_is_done_without_starting_a_pool(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An incremental rebuild with a few small files to compress forks no workers."""
+    import concurrent.futures
+
+    def no_pool(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a process pool was started")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    for i in range(4):
+        write(root, f"f{i}.css", TEXT + bytes([i]))
+    summary = compress_tree(root, workers=2)
+    assert summary.encodings["br"].written == 4
 
 
 def test_available_encodings_lists_installed_ones() -> None:
