@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from staticserve.config import Config
 from staticserve.http import (
+    _ETAG_LIST,
+    ETAG_LIST_MAX,
     ErrorPlans,
     coalesce,
     parse_accept_encoding,
@@ -414,6 +416,43 @@ def test_etag_list_with_commas_inside_tags() -> None:
 
 def test_malformed_etag_list_is_none() -> None:
     assert parse_etag_list('"unterminated') is None
+
+
+def test_if_none_match_list_with_our_tag_and_a_malformed_member_is_200(
+    resource: Resource,
+) -> None:
+    # RFC 9110 13.1.2: a list that is not a list of entity-tags matches nothing.
+    value = f'{etag(resource)}, unquoted, "other"'
+    assert respond(resource, "GET", {"if-none-match": value}).status == 200
+
+
+def test_if_match_list_with_our_tag_only_weak_is_412(resource: Resource) -> None:
+    value = f'"other", W/{etag(resource)}, W/{etag(resource)}'
+    assert respond(resource, "GET", {"if-match": value}).status == 412
+
+
+def test_if_match_list_with_our_tag_weak_and_strong_is_200(resource: Resource) -> None:
+    value = f'W/{etag(resource)}, "other", {etag(resource)}'
+    assert respond(resource, "GET", {"if-match": value}).status == 200
+
+
+def test_if_none_match_list_longer_than_the_bound_matches_nothing(resource: Resource) -> None:
+    tag = etag(resource)
+    fits = '"x", ' * ((ETAG_LIST_MAX - len(tag)) // 5) + tag
+    too_long = '"x", ' + fits
+    assert len(fits) <= ETAG_LIST_MAX < len(too_long)
+    assert respond(resource, "GET", {"if-none-match": fits}).status == 304
+    assert respond(resource, "GET", {"if-none-match": too_long}).status == 200
+
+
+_LIST_PIECES = ['"', "W/", " ", "\t", ",", "a", "\n", "\xa0", "/", '"x"', 'W/"y"', "\x7f", "*"]
+
+
+@given(st.lists(st.sampled_from(_LIST_PIECES), max_size=12).map("".join))
+def test_the_list_grammar_accepts_exactly_what_parse_etag_list_parses(value: str) -> None:
+    # _etag_list_matches vets a list with one regex; it must be this grammar.
+    if value.strip() != "*":
+        assert (_ETAG_LIST.fullmatch(value) is not None) == (parse_etag_list(value) is not None)
 
 
 # -- ranges ---------------------------------------------------------------------
