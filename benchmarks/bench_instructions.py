@@ -8,8 +8,10 @@ load; an instruction count does not. This runs one Python process under
 case (an ASGI coroutine is driven by hand, so no event loop is counted) and
 marks the case boundaries with ``os.getppid()``, before which callgrind dumps
 its counters. Reported: CPU instructions per call for staticserve's ASGI and
-WSGI middleware, the header-matched apps (staticserve's exact answer replayed
-from constants) and the bare inner app, on the benchmark corpus. The
+WSGI middleware, ServeStatic's ASGI and WhiteNoise's WSGI middleware (each on
+its own prepared root, each 304 with its own ETag), the header-matched apps
+(staticserve's exact answer replayed from constants; the pass-through row shows
+the bare inner app instead), on the benchmark corpus. The
 difference to the matched app is what staticserve's own Python costs per
 request; ``run.py`` shows what that is worth in requests per second.
 """
@@ -29,28 +31,35 @@ N = 400
 
 
 def _child() -> None:
-    """Runs under callgrind: set up every case, then time each behind a marker."""
+    """Runs under callgrind: set up every case, then count each behind a marker."""
     sys.path[:0] = [str(HERE.parent), str(HERE), str(HERE / "apps")]
     import corpus as corpus_mod
 
-    root = str(corpus_mod.ROOTS / "staticserve")
-    os.environ["BENCH_ROOT"] = root
+    roots = corpus_mod.ROOTS
+    os.environ["BENCH_ROOT"] = str(roots / "staticserve")
     import matched_record
     import run
     from common import bare_asgi, bare_wsgi
+    from servestatic import ServeStaticASGI
+    from whitenoise import WhiteNoise
 
     from staticserve import StaticServe, StaticServeWSGI
 
     corp = corpus_mod.generate_source()
     scens = [s for s in run.scenarios(corp) if s.key not in ("big", "js_br")]
     matched_file = Path(os.environ["BENCH_MATCHED"])
-    matched_record.record(scens, Path(root), "/static/", matched_file)
+    matched_record.record(scens, roots / "staticserve", "/static/", matched_file)
     import matched_asgi
     import matched_wsgi
 
-    asgi = StaticServe(bare_asgi, root=root, prefix="/static/")
-    wsgi = StaticServeWSGI(bare_wsgi, root=root, prefix="/static/")
-    recorded = __import__("json").loads(matched_file.read_text())["asgi"]
+    asgi_apps = {
+        "staticserve": StaticServe(bare_asgi, root=roots / "staticserve", prefix="/static/"),
+        "servestatic": ServeStaticASGI(bare_asgi, root=roots / "servestatic", prefix="/static/"),
+    }
+    wsgi_apps = {
+        "staticserve": StaticServeWSGI(bare_wsgi, root=roots / "staticserve", prefix="/static/"),
+        "whitenoise": WhiteNoise(bare_wsgi, root=roots / "whitenoise", prefix="/static/"),
+    }
 
     async def receive():
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -79,34 +88,61 @@ def _child() -> None:
         try:
             coro.send(None)
         except StopIteration:
-            return
-        raise RuntimeError("the app suspended: not a same-call answer")
+            return True
+        except RuntimeError:  # it wants a running event loop (file reads in a thread)
+            return False
+        coro.close()
+        return False  # it suspended: not countable here
+
+    def call_wsgi(app, env):
+        result = app(env, start_response)
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        return True
+
+    def with_etag(kind, app, sc):
+        """The scenario's request headers, with this contender's own ETag for a 304."""
+        if not sc.conditional:
+            return sc.headers
+        call = matched_record._asgi_request if kind == "ASGI" else matched_record._wsgi_request
+        first = call(app, sc.path, sc.headers)
+        tag = next(v for n, v in first["headers"] if n.lower() == "etag")
+        return {**sc.headers, "If-None-Match": tag}
 
     cases = []
     for sc in scens:
-        headers = recorded[sc.key]["request_headers"]
-        cases.append((f"{sc.key} staticserve ASGI", drive, asgi, scope(sc.path, headers)))
-        cases.append((f"{sc.key} staticserve WSGI", None, wsgi, environ(sc.path, headers)))
+        for lib, app in asgi_apps.items():
+            req = scope(sc.path, with_etag("ASGI", app, sc))
+            cases.append((sc.key, lib, "ASGI", drive, app, req))
+        for lib, app in wsgi_apps.items():
+            req = environ(sc.path, with_etag("WSGI", app, sc))
+            cases.append((sc.key, lib, "WSGI", call_wsgi, app, req))
         if sc.key != "pass":
+            headers = matched_record._with_etag(
+                lambda p, h: matched_record._asgi_request(asgi_apps["staticserve"], p, h),
+                sc.path, sc.headers, sc.conditional,
+            )["request_headers"]  # fmt: skip
             mpath = "/matched/" + sc.key
-            cases.append((f"{sc.key} matched ASGI", drive, matched_asgi.app, scope(mpath, headers)))
             cases.append(
-                (f"{sc.key} matched WSGI", None, matched_wsgi.app, environ(mpath, headers))
+                (sc.key, "matched", "ASGI", drive, matched_asgi.app, scope(mpath, headers))
             )
-    cases.append(("bare ASGI", drive, bare_asgi, scope("/app/page", {})))
-    cases.append(("bare WSGI", None, bare_wsgi, environ("/app/page", {})))
-    names = []
-    for name, driver, app, req in cases:
-        for _ in range(20):  # warm every cache (negotiation, str headers) first
-            driver(app, req) if driver else app(req, start_response)
-        names.append(name)
-        os.getppid()
-        if driver is None:
-            for _ in range(N):
-                app(req, start_response)
+            cases.append(
+                (sc.key, "matched", "WSGI", call_wsgi, matched_wsgi.app, environ(mpath, headers))
+            )
         else:
-            for _ in range(N):
-                driver(app, req)
+            cases.append((sc.key, "bare", "ASGI", drive, bare_asgi, scope(sc.path, sc.headers)))
+            cases.append(
+                (sc.key, "bare", "WSGI", call_wsgi, bare_wsgi, environ(sc.path, sc.headers))
+            )
+    names = []
+    for key, lib, kind, driver, app, req in cases:
+        if not all(driver(app, req) for _ in range(20)):  # also warms every cache
+            continue
+        names.append(f"{key}/{lib}/{kind}")
+        os.getppid()
+        for _ in range(N):
+            driver(app, req)
     os.getppid()
     print("CASES " + "|".join(names))
 
@@ -133,10 +169,15 @@ def main() -> int:
         counts = [int(re.search(r"^summary: (\d+)", d.read_text(), re.M)[1]) for d in dumps]
     # Dump k (1-based) ends the segment before marker k: dump 1 is the set-up,
     # dump k+1 is case k.
-    per_call = {name: counts[i + 1] / N for i, name in enumerate(names)}
-    print(f"{'case':34s} {'instructions/call':>18s}")
-    for name, value in per_call.items():
-        print(f"{name:34s} {value:18,.0f}")
+    per_call = {tuple(name.split("/")): counts[i + 1] / N for i, name in enumerate(names)}
+    libs = ["bare", "matched", "staticserve", "servestatic", "whitenoise"]
+    print(f"CPU instructions per call (valgrind, {N} calls each; - = not countable in-process)\n")
+    for kind in ("ASGI", "WSGI"):
+        print(f"{kind:10s}" + "".join(f"{lib:>13s}" for lib in libs))
+        for sc in dict.fromkeys(k for k, _, kd in per_call if kd == kind):
+            cells = [per_call.get((sc, lib, kind)) for lib in libs]
+            print(f"{sc:10s}" + "".join(f"{c:13,.0f}" if c else f"{'-':>13s}" for c in cells))
+        print()
     return 0
 
 
