@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Literal
 
 from .files import BodyReader, FileChanged
-from .http import COMPLEX_HEADERS, REQUEST_HEADERS
+from .http import COMPLEX_HEADERS, REQUEST_HEADERS, respond_plain
 from .plan import FileSlice, Plan
 from .service import REPLAN_ATTEMPTS, StaticFiles
 
@@ -80,47 +80,36 @@ class StaticServe:
         path = route_path(scope) if scope.get("root_path") else scope["path"]
         files = self.files
         if path.startswith(files.prefixes):
-            method = scope["method"]
             # The fast path, for the usual request (a fetch or a browser's
-            # revalidation): every header name once (a dict built in C; a
-            # repeated name goes to the general path, which joins the values)
-            # and none that only the general path handles.
-            raw = scope["headers"]
-            plan: Plan | Literal[False] | None = False
-            if raw.__class__ is list:
-                names = dict(raw)
-                if len(names) == len(raw) and _COMPLEX.isdisjoint(names):
-                    tag = names.get(b"if-none-match")
-                    if tag is not None or b"if-modified-since" not in names:
-                        plan = files.plan_plain(path, method, names.get(b"accept-encoding"), tag)
-            headers: dict[str, str] | None = None
-            if plan is False:
-                headers = _request_headers(raw)
-                query = scope.get("query_string", b"").decode("latin-1")
-                plan = files.plan(path, method, headers, query)
-            attempts = 0
-            while plan is not None:
-                if plan.body.__class__ is bytes:
-                    await send(
-                        {
-                            "type": "http.response.start",
-                            "status": plan.status,
-                            "headers": plan.headers,
-                        }
-                    )
-                    await send({"type": "http.response.body", "body": plan.body})
+            # revalidation of a loaded file, or a miss): the index first, so
+            # that a miss reads no header; then every header name once (a dict
+            # built in C; a repeated name goes to the general path, which
+            # joins the values) and none that only the general path handles.
+            entry = files.find(path)
+            if entry is not None:
+                plan: Plan | Literal[False] = False
+                raw = scope["headers"]
+                if entry is not False and raw.__class__ is list:
+                    names = dict(raw)
+                    if len(names) == len(raw) and _COMPLEX.isdisjoint(names):
+                        tag = names.get(b"if-none-match")
+                        if tag is not None or b"if-modified-since" not in names:
+                            accept_encoding = names.get(b"accept-encoding")
+                            plan = respond_plain(entry, scope["method"], accept_encoding, tag)
+                            if plan is not False and plan.body.__class__ is bytes:
+                                await send(
+                                    {
+                                        "type": "http.response.start",
+                                        "status": plan.status,
+                                        "headers": plan.headers,
+                                    }
+                                )
+                                await send({"type": "http.response.body", "body": plan.body})
+                                return
+                if await self._general(plan, path, scope, receive, send):
                     return
-                if await self._send_file(plan, scope, receive, send):
-                    return
-                attempts += 1
-                if attempts >= REPLAN_ATTEMPTS:
-                    break
-                if headers is None:
-                    headers = _request_headers(raw)
-                    query = scope.get("query_string", b"").decode("latin-1")
-                plan = files.replan(path, method, headers, query)
-            if files.fallbacks:
-                url = files.fallback_url(path, method)
+            elif files.fallbacks:
+                url = files.fallback_url(path, scope["method"])
                 if url is not None and await self._fallback(url, path, scope, receive, send):
                     return
             if self.app is not None and path.startswith(files.miss_prefixes):
@@ -130,6 +119,41 @@ class StaticServe:
         if self.app is not None:
             return await self.app(scope, receive, send)
         await _send_plan_bytes(files.errors.not_found, send)
+
+    async def _general(
+        self, plan: Plan | Literal[False], path: str, scope: Scope, receive: Receive, send: Send
+    ) -> bool:
+        """Everything but the fast path: ``plan`` is the fast path's answer (a
+        file-backed plan), or False for the general :meth:`StaticFiles.plan`.
+        False (nothing sent) when no file answers: the caller hands the miss on."""
+        files = self.files
+        method = scope["method"]
+        headers: dict[str, str] | None = None
+        query = ""
+        current: Plan | None = plan if plan is not False else None
+        if plan is False:
+            headers = _request_headers(scope["headers"])
+            query = scope.get("query_string", b"").decode("latin-1")
+            current = files.plan(path, method, headers, query)
+        attempts = 0
+        while current is not None:
+            if current.body.__class__ is bytes:
+                await _send_plan_bytes(current, send)
+                return True
+            if await self._send_file(current, scope, receive, send):
+                return True
+            attempts += 1
+            if attempts >= REPLAN_ATTEMPTS:
+                break
+            if headers is None:
+                headers = _request_headers(scope["headers"])
+                query = scope.get("query_string", b"").decode("latin-1")
+            current = files.replan(path, method, headers, query)
+        if files.fallbacks:
+            url = files.fallback_url(path, method)
+            if url is not None and await self._fallback(url, path, scope, receive, send):
+                return True
+        return False
 
     async def _fallback(
         self, url: str, path: str, scope: Scope, receive: Receive, send: Send
@@ -223,15 +247,14 @@ def _marking_send(send: Send, header: tuple[bytes, bytes]) -> Send:
     # A plain function returning send's awaitable: one coroutine less per
     # message than an ``async def`` wrapper (this runs on every miss).
     def marked(message: Message) -> Awaitable[None]:
-        if message["type"] == "http.response.start" and message.get("status", 200) >= 400:
-            headers = message.get("headers") or ()
-            # A loop, not any(): lists are short.
-            for name, _ in headers:
-                if len(name) == 13 and name.lower() == b"cache-control":
-                    break
-            else:
-                message = {**message, "headers": [*headers, header]}
-        return send(message)
+        if message["type"] != "http.response.start" or message.get("status", 200) < 400:
+            return send(message)
+        headers = message.get("headers") or ()
+        # A loop, not any(): lists are short.
+        for name, _ in headers:
+            if name.lower() == b"cache-control":
+                return send(message)
+        return send({**message, "headers": [*headers, header]})
 
     return marked
 

@@ -139,16 +139,18 @@ def respond_plain(
     accept_encoding: str | bytes | None,
     if_none_match: str | bytes | None = None,
 ) -> Plan | Literal[False]:
-    """:func:`respond` for a GET or HEAD without any of :data:`COMPLEX_HEADERS`.
+    """:func:`respond` for a request without any of :data:`COMPLEX_HEADERS`.
 
     The per-request fast path: one cached negotiation, then a prebuilt plan,
     the 304 when ``If-None-Match`` is exactly the chosen variant's tag (what a
     browser revalidating sends; ``If-Modified-Since`` beside it does not
     count, RFC 9110 13.1.3). False when ``If-None-Match`` is anything else: a
-    list or a weak tag is for :func:`respond`. The caller has checked the
-    method and the headers. Header values may be the raw latin-1 ``bytes``
-    an ASGI server hands over.
+    list or a weak tag is for :func:`respond`, and so is a method other than
+    GET or HEAD. The caller has checked the headers. Header values may be the
+    raw latin-1 ``bytes`` an ASGI server hands over.
     """
+    if method != "GET" and method != "HEAD":
+        return False
     try:  # select_variant's cache, inlined
         variant = resource.variants[resource.negotiated[accept_encoding]]
     except KeyError:

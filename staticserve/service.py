@@ -20,7 +20,6 @@ from .http import (
     fallback_plan,
     is_navigation,
     respond,
-    respond_plain,
 )
 from .index import StaticIndex
 from .plan import Plan
@@ -47,7 +46,7 @@ class StaticFiles:
         # autorefresh re-reads the disk on every lookup already.
         self._recheck = not self.config.autorefresh
         self._recheck_interval = self.config.recheck_interval
-        # plan_plain's freshness window: never fresh under autorefresh.
+        # find()'s freshness window: never fresh under autorefresh.
         self._fresh_for = self._recheck_interval if self._recheck else -1.0
         self._entries = self.index._entries
         self._pending = self.index._pending
@@ -151,28 +150,19 @@ class StaticFiles:
                     self.index.touch(path, entry)
         return respond(entry, method, headers, query, self._max_ranges, self.errors)
 
-    def plan_plain(
-        self,
-        path: str,
-        method: str,
-        accept_encoding: str | bytes | None,
-        if_none_match: str | bytes | None = None,
-    ) -> Plan | Literal[False] | None:
-        """:meth:`plan` for a request without any of :data:`~staticserve.http.COMPLEX_HEADERS`.
+    def find(self, path: str) -> Resource | Literal[False] | None:
+        """The adapters' per-request lookup, before they read any header.
 
-        The adapters' per-request fast path (see
-        :func:`~staticserve.http.respond_plain`): a loaded file not yet due
-        for its re-check, or a URL the index does not know. Anything else (a
-        redirect, a re-check, a file not loaded yet, another method,
-        ``autorefresh``, an ``If-None-Match`` list) returns False: then
-        :meth:`plan` decides.
+        A loaded file not due for its re-check (answer it with
+        :func:`~staticserve.http.respond_plain`, or :meth:`plan` when the
+        request has :data:`~staticserve.http.COMPLEX_HEADERS`), None for a URL
+        the index does not know, False when :meth:`plan` must decide (a
+        redirect, a re-check, a file not loaded yet, ``autorefresh``).
         """
         entry = self._entries.get(path)
         if entry.__class__ is Resource:
-            if (method == "GET" or method == "HEAD") and (
-                monotonic() - entry.checked_at < self._fresh_for
-            ):
-                return respond_plain(entry, method, accept_encoding, if_none_match)
+            if monotonic() - entry.checked_at < self._fresh_for:
+                return entry
         elif entry is None and self._recheck and path not in self._pending:
             return None
         return False

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal
 
 from .files import BodyReader
-from .http import COMPLEX_HEADERS, REQUEST_HEADERS
+from .http import COMPLEX_HEADERS, REQUEST_HEADERS, respond_plain
 from .plan import FileSlice, Plan
 from .service import REPLAN_ATTEMPTS, StaticFiles
 
@@ -68,43 +68,28 @@ class StaticServeWSGI:
     ) -> Iterable[bytes]:
         raw_path = environ.get("PATH_INFO") or "/"
         if raw_path.startswith(self._prefixes):
-            if raw_path.isascii():
-                path: str | None = raw_path  # the same in latin-1 and UTF-8
-            else:
-                try:
-                    path = raw_path.encode("latin-1").decode("utf-8")
-                except UnicodeError:
-                    path = None  # not UTF-8: no indexed name can match
+            path = raw_path if raw_path.isascii() else _utf8_path(raw_path)
             if path is not None:
-                method = environ.get("REQUEST_METHOD", "GET")
-                files = self.files
                 # The fast path, for the usual request (a fetch or a browser's
-                # revalidation): no header that only the general path handles.
-                plan: Plan | Literal[False] | None = False
-                if _COMPLEX.isdisjoint(environ):
-                    tag = environ.get("HTTP_IF_NONE_MATCH")
-                    if tag is not None or "HTTP_IF_MODIFIED_SINCE" not in environ:
-                        accept_encoding = environ.get("HTTP_ACCEPT_ENCODING")
-                        plan = files.plan_plain(path, method, accept_encoding, tag)
-                headers: dict[str, str] | None = None
-                if plan is False:
-                    headers = _request_headers(environ)
-                    plan = files.plan(path, method, headers, environ.get("QUERY_STRING", ""))
-                attempts = 0
-                while plan is not None:
-                    if plan.body.__class__ is bytes:
-                        start_response(plan.status_line, plan.str_headers())
-                        return [plan.body]
-                    response = self._file_response(plan, environ, start_response)
+                # revalidation of a loaded file, or a miss): the index first,
+                # so that a miss reads no header; then no header that only the
+                # general path handles.
+                entry = self.files.find(path)
+                if entry is not None:
+                    method = environ.get("REQUEST_METHOD", "GET")
+                    plan: Plan | Literal[False] | None = False
+                    if entry is not False and _COMPLEX.isdisjoint(environ):
+                        tag = environ.get("HTTP_IF_NONE_MATCH")
+                        if tag is not None or "HTTP_IF_MODIFIED_SINCE" not in environ:
+                            accept_encoding = environ.get("HTTP_ACCEPT_ENCODING")
+                            plan = respond_plain(entry, method, accept_encoding, tag)
+                            if plan is not False and plan.body.__class__ is bytes:
+                                start_response(plan.status_line, plan.str_headers())
+                                return [plan.body]
+                    response = self._general(plan, path, method, environ, start_response)
                     if response is not None:
                         return response
-                    attempts += 1
-                    if attempts >= REPLAN_ATTEMPTS:
-                        break
-                    if headers is None:
-                        headers = _request_headers(environ)
-                    plan = files.replan(path, method, headers, environ.get("QUERY_STRING", ""))
-                if files.fallbacks:
+                elif self.files.fallbacks:
                     response = self._fallback(path, raw_path, environ, start_response)
                     if response is not None:
                         return response
@@ -118,6 +103,40 @@ class StaticServeWSGI:
         not_found = self.files.errors.not_found
         start_response(not_found.status_line, not_found.str_headers())
         return [not_found.body]  # type: ignore[list-item]
+
+    def _general(
+        self,
+        plan: Plan | Literal[False] | None,
+        path: str,
+        method: str,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+    ) -> Iterable[bytes] | None:
+        """Everything but the fast path: ``plan`` is the fast path's answer (a
+        file-backed plan), or False for the general :meth:`StaticFiles.plan`.
+        None when no file answers (the caller then hands the miss on)."""
+        files = self.files
+        headers: dict[str, str] | None = None
+        if plan is False:
+            headers = _request_headers(environ)
+            plan = files.plan(path, method, headers, environ.get("QUERY_STRING", ""))
+        attempts = 0
+        while plan is not None:
+            if plan.body.__class__ is bytes:
+                start_response(plan.status_line, plan.str_headers())
+                return [plan.body]
+            response = self._file_response(plan, environ, start_response)
+            if response is not None:
+                return response
+            attempts += 1
+            if attempts >= REPLAN_ATTEMPTS:
+                break
+            if headers is None:
+                headers = _request_headers(environ)
+            plan = files.replan(path, method, headers, environ.get("QUERY_STRING", ""))
+        if files.fallbacks:
+            return self._fallback(path, environ.get("PATH_INFO") or "/", environ, start_response)
+        return None
 
     def _fallback(
         self,
@@ -178,13 +197,12 @@ def _marking_start_response(
     """``start_response`` adding ``header`` (the miss Cache-Control) to an error without one."""
 
     def marked(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        if status[0] == "4" or status[0] == "5":
+        if status[0] in "45":
             # A loop, not any(): this runs on every miss, and lists are short.
             for name, _ in headers:
-                if len(name) == 13 and name.lower() == "cache-control":
-                    break
-            else:
-                headers = [*headers, header]
+                if name.lower() == "cache-control":
+                    return start_response(status, headers, exc_info)
+            headers = [*headers, header]
         return start_response(status, headers, exc_info)
 
     return marked
@@ -266,3 +284,11 @@ class _ChunkIterator:
 def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
     """The request headers :func:`~staticserve.http.respond` reads."""
     return {key: environ[wsgi_key] for wsgi_key, key in _WANTED.items() if wsgi_key in environ}
+
+
+def _utf8_path(raw_path: str) -> str | None:
+    """A non-ASCII PATH_INFO (UTF-8 bytes read as latin-1) decoded; None if not UTF-8."""
+    try:
+        return raw_path.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return None  # no indexed name can match

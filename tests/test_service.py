@@ -1,4 +1,4 @@
-"""StaticFiles: the fast path (plan_plain) answers exactly as the general plan() does."""
+"""The adapters' fast path (StaticFiles.find + http.respond_plain) answers as plan() does."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from staticserve.http import respond_plain
+from staticserve.resource import Resource
 from staticserve.service import StaticFiles
 from tests.conftest import HASHED_JS, StaticTree
 
@@ -42,7 +44,7 @@ def general(
     tag_form=st.sampled_from([None, "exact", "weak", "list", "other", "star"]),
     raw=st.booleans(),
 )
-def test_plan_plain_agrees_with_plan_whenever_it_answers(
+def test_fast_path_agrees_with_plan_whenever_it_answers(
     static_tree: StaticTree, path: str, method: str, accept: str | None, tag_form: str | None,
     raw: bool,
 ) -> None:  # fmt: skip
@@ -52,64 +54,78 @@ def test_plan_plain_agrees_with_plan_whenever_it_answers(
            "other": '"other"', "star": "*"}[tag_form]  # fmt: skip
     encoded_accept = accept.encode() if raw and accept is not None else accept
     encoded_tag = tag.encode() if raw and tag is not None else tag
-    fast = files.plan_plain(path, method, encoded_accept, encoded_tag)
-    if fast is not False:
-        answer = None if fast is None else (fast.status, fast.headers, fast.body)
-        assert answer == general(files, path, method, accept, tag)
+    entry = files.find(path)
+    if entry is None:
+        assert general(files, path, method, accept, tag) is None
+    elif entry is not False:
+        fast = respond_plain(entry, method, encoded_accept, encoded_tag)
+        if fast is not False:
+            assert (fast.status, fast.headers, fast.body) == general(
+                files, path, method, accept, tag
+            )
 
 
-def test_plan_plain_answers_a_browser_revalidation_with_304(static_tree: StaticTree) -> None:
+def loaded(files: StaticFiles, path: str) -> Resource:
+    files.plan(path, "GET", {})
+    entry = files.find(path)
+    assert isinstance(entry, Resource)
+    return entry
+
+
+def test_respond_plain_answers_a_browser_revalidation_with_304(static_tree: StaticTree) -> None:
     files = StaticFiles(static_tree.root, "/static/")
     tag = tag_of(files, "/static/css/site.css", "br, gzip")
-    plan = files.plan_plain("/static/css/site.css", "GET", b"br, gzip", tag)
-    assert plan is not False and plan is not None and plan.status == 304
+    plan = respond_plain(loaded(files, "/static/css/site.css"), "GET", b"br, gzip", tag)
+    assert plan and plan.status == 304
 
 
-def test_plan_plain_sends_the_negotiated_variant(static_tree: StaticTree) -> None:
+def test_respond_plain_sends_the_negotiated_variant(static_tree: StaticTree) -> None:
     files = StaticFiles(static_tree.root, "/static/")
-    files.plan("/static/css/site.css", "GET", {})  # loaded
-    plan = files.plan_plain("/static/css/site.css", "GET", b"br, gzip")
+    plan = respond_plain(loaded(files, "/static/css/site.css"), "GET", b"br, gzip")
     assert plan and plan.status == 200
     assert (b"content-encoding", b"br") in plan.headers
     assert plan.body == static_tree.read("css/site.css.br")
 
 
 @pytest.mark.parametrize("tag", ['W/"x"', '"a", "b"', "*"])
-def test_plan_plain_leaves_other_if_none_match_forms_to_plan(
+def test_respond_plain_leaves_other_if_none_match_forms_to_respond(
     static_tree: StaticTree, tag: str
 ) -> None:
     files = StaticFiles(static_tree.root, "/static/")
-    files.plan("/static/css/site.css", "GET", {})
-    assert files.plan_plain("/static/css/site.css", "GET", None, tag) is False
+    assert respond_plain(loaded(files, "/static/css/site.css"), "GET", None, tag) is False
 
 
-def test_plan_plain_knows_a_miss_without_the_general_path(static_tree: StaticTree) -> None:
+def test_respond_plain_leaves_other_methods_to_respond(static_tree: StaticTree) -> None:
     files = StaticFiles(static_tree.root, "/static/")
-    assert files.plan_plain("/static/nothing-here.css", "GET", None) is None
+    assert respond_plain(loaded(files, "/static/css/site.css"), "POST", None) is False
 
 
-def test_plan_plain_leaves_other_methods_to_plan(static_tree: StaticTree) -> None:
+def test_find_knows_a_miss_without_the_general_path(static_tree: StaticTree) -> None:
     files = StaticFiles(static_tree.root, "/static/")
-    files.plan("/static/css/site.css", "GET", {})
-    assert files.plan_plain("/static/css/site.css", "POST", None) is False
+    assert files.find("/static/nothing-here.css") is None
 
 
-def test_plan_plain_leaves_a_file_due_for_its_recheck_to_plan(static_tree: StaticTree) -> None:
+def test_find_leaves_a_file_not_loaded_yet_to_plan(static_tree: StaticTree) -> None:
+    files = StaticFiles(static_tree.root, "/static/")
+    assert files.find("/static/css/site.css") is False
+
+
+def test_find_leaves_a_file_due_for_its_recheck_to_plan(static_tree: StaticTree) -> None:
     files = StaticFiles(static_tree.root, "/static/", recheck_interval=0)
     files.plan("/static/css/site.css", "GET", {})
-    assert files.plan_plain("/static/css/site.css", "GET", None) is False
+    assert files.find("/static/css/site.css") is False
 
 
-def test_plan_plain_always_defers_under_autorefresh(static_tree: StaticTree) -> None:
+def test_find_always_defers_under_autorefresh(static_tree: StaticTree) -> None:
     files = StaticFiles(static_tree.root, "/static/", autorefresh=True)
     files.plan("/static/css/site.css", "GET", {})
-    assert files.plan_plain("/static/css/site.css", "GET", None) is False
+    assert files.find("/static/css/site.css") is False
     # A file added later must be found by the general path, not called a miss.
-    assert files.plan_plain("/static/added-later.css", "GET", None) is False
+    assert files.find("/static/added-later.css") is False
 
 
-def test_plan_plain_leaves_a_directory_redirect_to_plan(static_tree: StaticTree) -> None:
+def test_find_leaves_a_directory_redirect_to_plan(static_tree: StaticTree) -> None:
     static_tree.write("docs/index.html", b"<p>hi</p>")
     files = StaticFiles(static_tree.root, "/static/", index_file=True)
     files.plan("/static/docs", "GET", {})
-    assert files.plan_plain("/static/docs", "GET", None) is False
+    assert files.find("/static/docs") is False
