@@ -77,8 +77,16 @@ def _child() -> None:
                 "query_string": b"", "headers": raw}  # fmt: skip
 
     def environ(path, headers):
+        # The keys gunicorn's gthread worker puts in every environ (set-up
+        # values are placeholders): a WSGI middleware pays for any scan of them.
         env = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
-               "HTTP_HOST": "127.0.0.1:8000"}  # fmt: skip
+               "HTTP_HOST": "127.0.0.1:8000", "SERVER_NAME": "127.0.0.1",
+               "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1", "SCRIPT_NAME": "",
+               "REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "50000", "RAW_URI": path,
+               "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": None,
+               "wsgi.errors": None, "wsgi.multithread": True, "wsgi.multiprocess": False,
+               "wsgi.run_once": False, "wsgi.input_terminated": True,
+               "gunicorn.socket": None}  # fmt: skip
         for k, v in headers.items():
             env["HTTP_" + k.upper().replace("-", "_")] = v
         return env

@@ -32,7 +32,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 logger = logging.getLogger("staticserve")
 
 _WANTED = {name.encode("latin-1"): name for name in REQUEST_HEADERS}
-_COMPLEX = frozenset(name.encode("latin-1") for name in COMPLEX_HEADERS)
+_RANGE, _IF_MATCH, _IF_UNMODIFIED_SINCE = (name.encode("latin-1") for name in COMPLEX_HEADERS)
 _PATHSEND = "http.response.pathsend"
 
 
@@ -91,11 +91,20 @@ class StaticServe:
                 raw = scope["headers"]
                 if entry is not False and raw.__class__ is list:
                     names = dict(raw)
-                    if len(names) == len(raw) and _COMPLEX.isdisjoint(names):
+                    if (
+                        len(names) == len(raw)
+                        and _RANGE not in names
+                        and _IF_MATCH not in names
+                        and _IF_UNMODIFIED_SINCE not in names
+                    ):
                         tag = names.get(b"if-none-match")
                         if tag is not None or b"if-modified-since" not in names:
-                            accept_encoding = names.get(b"accept-encoding")
-                            plan = respond_plain(entry, scope["method"], accept_encoding, tag)
+                            plan = respond_plain(
+                                entry,
+                                scope["method"],
+                                names.get(b"accept-encoding"),
+                                None if tag is None else tag.decode("latin-1"),
+                            )
                             if plan is not False and plan.body.__class__ is bytes:
                                 await send(
                                     {

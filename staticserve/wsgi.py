@@ -25,7 +25,7 @@ def _environ_key(name: str) -> str:
 
 
 _WANTED = {_environ_key(name): name for name in REQUEST_HEADERS}
-_COMPLEX = frozenset(_environ_key(name) for name in COMPLEX_HEADERS)
+_RANGE, _IF_MATCH, _IF_UNMODIFIED_SINCE = (_environ_key(name) for name in COMPLEX_HEADERS)
 
 
 def _wsgi_form(prefix: str) -> str:
@@ -78,7 +78,12 @@ class StaticServeWSGI:
                 if entry is not None:
                     method = environ.get("REQUEST_METHOD", "GET")
                     plan: Plan | Literal[False] | None = False
-                    if entry is not False and _COMPLEX.isdisjoint(environ):
+                    if (
+                        entry is not False
+                        and _RANGE not in environ
+                        and _IF_MATCH not in environ
+                        and _IF_UNMODIFIED_SINCE not in environ
+                    ):
                         tag = environ.get("HTTP_IF_NONE_MATCH")
                         if tag is not None or "HTTP_IF_MODIFIED_SINCE" not in environ:
                             accept_encoding = environ.get("HTTP_ACCEPT_ENCODING")

@@ -664,3 +664,21 @@ def test_if_modified_since_alone_is_still_evaluated(static_tree: StaticTree) -> 
     first = dict(call(app, http_scope("/static/css/site.css"))[0]["headers"])
     headers = [(b"if-modified-since", first[b"last-modified"])]
     assert call(app, http_scope("/static/css/site.css", headers=headers))[0]["status"] == 304
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "status"),
+    [
+        (b"range", b"bytes=0-0", 206),
+        (b"if-match", b'"not-this-one"', 412),
+        (b"if-unmodified-since", b"Thu, 01 Jan 1970 00:00:01 GMT", 412),
+        (b"if-range", b'"not-this-one"', 200),  # without a Range, If-Range is ignored
+    ],
+)
+def test_range_and_preconditions_are_honoured_beside_the_fast_path(
+    static_tree: StaticTree, header: bytes, value: bytes, status: int
+) -> None:
+    app = StaticServe(root=static_tree.root)
+    call(app, http_scope("/static/css/site.css"))  # loaded: the fast path applies
+    headers = [(b"accept-encoding", b"identity"), (header, value)]
+    assert call(app, http_scope("/static/css/site.css", headers=headers))[0]["status"] == status

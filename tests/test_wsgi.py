@@ -366,3 +366,21 @@ def test_wrapped_app_error_under_a_root_prefix_is_the_apps_own(static_tree: Stat
     inner = answering("404 Not Found", [])
     app = StaticServeWSGI(inner, root=static_tree.root, prefix="/")
     assert "cache-control" not in fetch(app, "/missing-page").headers
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "status"),
+    [
+        ("HTTP_RANGE", "bytes=0-0", "206"),
+        ("HTTP_IF_MATCH", '"not-this-one"', "412"),
+        ("HTTP_IF_UNMODIFIED_SINCE", "Thu, 01 Jan 1970 00:00:01 GMT", "412"),
+        ("HTTP_IF_RANGE", '"not-this-one"', "200"),  # without a Range, If-Range is ignored
+    ],
+)
+def test_range_and_preconditions_are_honoured_beside_the_fast_path(
+    static_tree: StaticTree, key: str, value: str, status: str
+) -> None:
+    app = StaticServeWSGI(root=static_tree.root)
+    call(app, environ("/static/css/site.css"))  # loaded: the fast path applies
+    response, _ = call(app, environ("/static/css/site.css", **{key: value}))
+    assert response.status.split()[0] == status
