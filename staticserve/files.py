@@ -47,7 +47,7 @@ class BodyReader:
             return False
         fd = self.file.fileno()
         st = os.fstat(fd)
-        if st.st_size != variant.size or st.st_mtime_ns != variant.mtime_ns:
+        if not variant.matches_stat(st):
             self.close()
             return False
         self._fd = fd

@@ -13,6 +13,7 @@ Header names and values are ``bytes`` (ASGI's form); WSGI adapters use
 
 from __future__ import annotations
 
+import os
 from typing import Protocol
 
 Headers = tuple[tuple[bytes, bytes], ...]
@@ -30,6 +31,8 @@ class FileRef(Protocol):
     mtime_ns: int
 
     def matches_disk(self) -> bool: ...
+
+    def matches_stat(self, st: os.stat_result) -> bool: ...
 
 
 class FileSlice:

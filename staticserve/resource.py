@@ -99,13 +99,18 @@ class Variant:
         "plan_not_modified",
         "resource",
         "size",
+        "stamp",
     )
 
-    def __init__(self, encoding: str, path: str, size: int, mtime_ns: int, etag: str) -> None:
+    def __init__(
+        self, encoding: str, path: str, size: int, mtime_ns: int, etag: str, stamp: int = 0
+    ) -> None:
         self.encoding = encoding
         self.path = path
         self.size = size
         self.mtime_ns = mtime_ns
+        # The inode and ctime the headers were built from (see stat_stamp).
+        self.stamp = stamp
         self.etag = etag
         self.body: bytes | None = None
         self.resource: Resource
@@ -132,12 +137,26 @@ class Variant:
         return plan
 
     def matches_disk(self) -> bool:
-        """Does the file still have the size and mtime its headers were built from?"""
+        """Is the file on disk still the one its headers were built from?"""
         try:
             st = os.stat(self.path)
         except OSError:
             return False
-        return st.st_size == self.size and st.st_mtime_ns == self.mtime_ns
+        return self.matches_stat(st)
+
+    def matches_stat(self, st: os.stat_result) -> bool:
+        """Does ``st`` (of this variant's path) describe the file its headers were built from?
+
+        Size and mtime, and the inode and ctime: an edit that keeps the size
+        and puts the mtime back (``cp -p``, ``rsync -t``, ``touch -d``) still
+        moves the ctime, which no tool can set, and a file replaced by a
+        rename has another inode.
+        """
+        return (
+            st.st_size == self.size
+            and st.st_mtime_ns == self.mtime_ns
+            and stat_stamp(st) == self.stamp
+        )
 
     def __repr__(self) -> str:
         return f"<Variant {self.encoding} {self.path!r} {self.size}B {self.etag}>"
@@ -212,6 +231,15 @@ class FileGone(Exception):
     """The file behind an index entry is missing or no longer a regular file."""
 
 
+def stat_stamp(st: os.stat_result) -> int:
+    """Inode and ctime as one int (exact: a ctime in ns fits 64 bits).
+
+    One slot and one int object per variant rather than two of each: this is
+    kept for every built file.
+    """
+    return (st.st_ino << 64) + st.st_ctime_ns
+
+
 def _stat_regular(path: str) -> os.stat_result:
     try:
         st = os.stat(path)
@@ -279,7 +307,7 @@ def load_resource(
         and (hint_written_ns is None or st.st_mtime_ns <= hint_written_ns)
     )
     etag = f'"{etag_hint[0]}"' if as_built else content_etag(path)  # type: ignore[index]
-    identity = Variant("identity", path, st.st_size, st.st_mtime_ns, etag)
+    identity = Variant("identity", path, st.st_size, st.st_mtime_ns, etag, stat_stamp(st))
 
     encoded = []
     for suffix, encoding in SIBLING_ENCODINGS:
@@ -301,7 +329,9 @@ def load_resource(
         # A sibling that does not save bytes is not worth a Vary header.
         if sst.st_size < st.st_size:
             tag = etag[:-1] + ETAG_SUFFIX[encoding] + '"'
-            encoded.append(Variant(encoding, sibling, sst.st_size, sst.st_mtime_ns, tag))
+            encoded.append(
+                Variant(encoding, sibling, sst.st_size, sst.st_mtime_ns, tag, stat_stamp(sst))
+            )
     encoded.sort(key=lambda v: v.size)
 
     resource = Resource(
@@ -396,7 +426,7 @@ class MemoryBudget:
             return
         # Only bytes that are exactly what the index described are kept; a file
         # that changed since its stat is streamed (and re-checked) instead.
-        if len(data) != size or st.st_mtime_ns != variant.mtime_ns:
+        if len(data) != size or not variant.matches_stat(st):
             return
         with self._lock:
             if variant.body is not None:

@@ -14,6 +14,8 @@ from staticserve.index import StaticIndex, normalize_prefix
 from staticserve.pipeline.cache import CACHE_NAME
 from staticserve.plan import FileSlice
 from staticserve.resource import IMMUTABLE_CACHE_CONTROL, Redirect, Resource, content_etag
+from staticserve.service import StaticFiles
+from tests.support.disk_edits import edit_keeping_size_and_mtime, replace_keeping_size_and_mtime
 
 
 def write(root: Path, rel: str, data: bytes = b"x" * 100) -> Path:
@@ -467,6 +469,53 @@ def test_file_deleted_before_first_request_is_a_miss(tmp_path: Path) -> None:
     index = index_of(tmp_path)
     path.unlink()
     assert index.lookup("/static/app.js") is None
+
+
+def test_an_in_place_same_size_edit_with_the_mtime_put_back_no_longer_matches_disk(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "app.js", b"old bytes")
+    variant = resource(index_of(tmp_path), "/static/app.js").identity
+    assert variant.matches_disk()
+    edit_keeping_size_and_mtime(path, b"new bytes")
+    assert not variant.matches_disk()
+
+
+def test_a_file_replaced_by_rename_with_the_same_size_and_mtime_no_longer_matches_disk(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "app.js", b"old bytes")
+    variant = resource(index_of(tmp_path), "/static/app.js").identity
+    replace_keeping_size_and_mtime(path, b"new bytes")
+    assert not variant.matches_disk()
+
+
+def test_a_same_size_edit_of_a_sibling_no_longer_matches_disk(tmp_path: Path) -> None:
+    write(tmp_path, "app.js", b"x" * 100)
+    sibling = write(tmp_path, "app.js.gz", b"gzipped!")
+    (gz,) = resource(index_of(tmp_path), "/static/app.js").encoded
+    edit_keeping_size_and_mtime(sibling, b"GZIPPED!")
+    assert not gz.matches_disk()
+
+
+def test_an_unchanged_file_keeps_matching_disk(tmp_path: Path) -> None:
+    path = write(tmp_path, "app.js", b"bytes")
+    variant = resource(index_of(tmp_path), "/static/app.js").identity
+    path.read_bytes()  # reading changes neither ctime nor inode
+    assert variant.matches_disk() and variant.matches_disk()
+
+
+def test_a_served_file_edited_in_place_with_the_mtime_put_back_is_served_anew(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "app.js", b"old bytes")
+    files = StaticFiles(tmp_path, "/static/", recheck_interval=0)
+    old = files.plan("/static/app.js", "GET", {})
+    assert old is not None and old.body == b"old bytes"
+    edit_keeping_size_and_mtime(path, b"new bytes")
+    new = files.plan("/static/app.js", "GET", {})
+    assert new is not None and new.body == b"new bytes"
+    assert dict(new.headers)[b"etag"] != dict(old.headers)[b"etag"]
 
 
 def test_autorefresh_finds_new_files(tmp_path: Path) -> None:
