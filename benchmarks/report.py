@@ -53,6 +53,8 @@ class Agg:
     values: list[float]
     ratio: float = 0.0  # median over runs of value / ceiling measured in the same slot
     matched: float = 0.0  # median over runs of value / header-matched app in the same slot
+    cpu_us: float = 0.0  # median server CPU time per request, µs
+    cpu_matched: float = 0.0  # median over runs of matched app's CPU/request / this one's
 
     @property
     def spread(self) -> float:
@@ -76,6 +78,11 @@ def aggregate(rows: list[dict]) -> dict[tuple[str, str], Agg]:
         (r["server"], r["run"], r.get("slot")): r["rps"]
         for r in rows
         if r.get("library") == "matched" and r.get("timed") and r["ok"]
+    }
+    matched_cpu_at = {
+        (r["server"], r["run"], r.get("slot")): r["cpu_us"]
+        for r in rows
+        if r.get("library") == "matched" and r.get("timed") and r["ok"] and r.get("cpu_us")
     }
     out = {}
     for (con, sc), rs in groups.items():
@@ -110,6 +117,16 @@ def aggregate(rows: list[dict]) -> dict[tuple[str, str], Agg]:
         ]
         if to_matched and ok and rs[0]["library"] not in ("bare", "matched"):
             out[(con, sc)].matched = statistics.median(to_matched)
+        cpus = [r["cpu_us"] for r in timed if r.get("cpu_us")]
+        if cpus and ok:
+            out[(con, sc)].cpu_us = statistics.median(cpus)
+        cpu_ratios = [
+            matched_cpu_at[(r["server"], r["run"], r.get("slot"))] / r["cpu_us"]
+            for r in timed
+            if r.get("cpu_us") and (r["server"], r["run"], r.get("slot")) in matched_cpu_at
+        ]
+        if cpu_ratios and ok and rs[0]["library"] not in ("bare", "matched"):
+            out[(con, sc)].cpu_matched = statistics.median(cpu_ratios)
     return out
 
 
@@ -201,6 +218,10 @@ def markdown(meta: dict, agg: dict, rows: list[dict], scen_keys: list[str]) -> s
             return f"{a.ratio:.2f}"
         if mode == "matched":
             return f"{a.matched:.2f}" if a.matched else "—"
+        if mode == "cpu":
+            return f"{a.cpu_us:.1f}" if a.cpu_us else "—"
+        if mode == "cpu_matched":
+            return f"{a.cpu_matched:.2f}" if a.cpu_matched else "—"
         if mode == "nginx":
             n = nginx.get(sc)
             if a.library == "nginx" or n is None or not n.ok:
@@ -252,6 +273,20 @@ def markdown(meta: dict, agg: dict, rows: list[dict], scen_keys: list[str]) -> s
         "for a response with real headers. Median over runs of (contender / matched app in the "
         "same slot). The pass-through has no header-matched app: its limit is the bare app "
         "(previous table).",
+    )
+    table(
+        "cpu",
+        "Server CPU time per request (µs, median)",
+        "The server's whole process tree, every thread, from `/proc/PID/task/*/schedstat` "
+        "around each wrk run, divided by the requests answered. Unlike req/s it hardly moves "
+        "when other work shares the machine.",
+    )
+    table(
+        "cpu_matched",
+        "CPU-time ratio to the header-matched app",
+        "Median over runs of (matched app's CPU time per request / the contender's) in the same "
+        "slot: 1.00 = staticserve's answer costs the server no more CPU than replaying it from "
+        "constants. The load-independent twin of the throughput ratio above.",
     )
     table(
         "nginx",
@@ -374,27 +409,48 @@ def targets_14(agg, scen_keys: list[str]) -> list[tuple[str, str, str, bool]]:
                     (
                         f"{title(key(base))} ≥ 0.97 of header-matched",
                         s,
-                        f"{a.matched:.2f}",
+                        f"{a.matched:.2f} (CPU: {a.cpu_matched:.2f})",
                         a.matched >= 0.97,
                     )
                 )
             a = get(ss, key("pass"))
+            bare = get(f"bare@{s}", ceiling_key(key("pass")))
             if a is not None and a.ratio:
+                cpu = bare.cpu_us / a.cpu_us if bare and bare.cpu_us and a.cpu_us else 0.0
                 out.append(
-                    (f"{title(key('pass'))} ≥ 0.97 of bare", s, f"{a.ratio:.2f}", a.ratio >= 0.97)
+                    (
+                        f"{title(key('pass'))} ≥ 0.97 of bare",
+                        s,
+                        f"{a.ratio:.2f} (CPU: {cpu:.2f})",
+                        a.ratio >= 0.97,
+                    )
                 )
-            lost = []
+            lost, lost_cpu = [], []
             for sc in scen_keys:
                 if connections(sc) != n:
                     continue
                 mine = get(ss, sc)
                 for p in peers:
                     theirs = get(p, sc)
-                    if theirs is not None and (mine is None or theirs.value >= mine.value):
+                    if theirs is None:
+                        continue
+                    peer = p.split("@")[0]
+                    if mine is None or theirs.value >= mine.value:
                         ours = mine.value if mine else 0
-                        peer = p.split("@")[0]
                         lost.append(f"{sc} vs {peer} ({theirs.value:,.0f} ≥ {ours:,.0f})")
+                    if mine and mine.cpu_us and theirs.cpu_us and theirs.cpu_us <= mine.cpu_us:
+                        lost_cpu.append(
+                            f"{sc} vs {peer} ({theirs.cpu_us:.1f} ≤ {mine.cpu_us:.1f} µs)"
+                        )
             out.append(
                 (f"ahead of every peer, {n} conns", s, "; ".join(lost) if lost else "yes", not lost)
+            )
+            out.append(
+                (
+                    f"less server CPU per request than every peer, {n} conns",
+                    s,
+                    "; ".join(lost_cpu) if lost_cpu else "yes",
+                    not lost_cpu,
+                )
             )
     return out

@@ -499,6 +499,36 @@ def verify(c: Contender, sc: Scenario, port: int, corp: corpus_mod.Corpus) -> Ch
 # --------------------------------------------------------------------------- wrk
 
 
+def _process_tree(root: int) -> list[int]:
+    """``root`` and its descendants (gunicorn's and granian's workers)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, ()))
+    return tree
+
+
+def cpu_ns(root: int) -> int:
+    """CPU time used so far by a server's whole process tree, in ns (every thread).
+
+    Read from ``/proc/PID/task/TID/schedstat`` (on-CPU time, ns): unlike req/s
+    this hardly moves when other work shares the machine, so a ratio of CPU
+    time per request is the load-independent view of the same contest.
+    """
+    total = 0
+    for pid in _process_tree(root):
+        for sched in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                total += int(sched.read_text().split()[0])
+    return total
+
+
 def run_wrk(port: int, sc: Scenario, headers: dict[str, str], duration: int) -> dict:
     cmd = [
         *pin(1),
@@ -627,7 +657,10 @@ def measure_group(cons, scens, matched, extras, corp, opts, duration, warmup, lo
                 chk = checks.get((c.key, timed.key))
                 if chk is None or not chk.ok:
                     continue
-                w = run_wrk(servers[c.key].port, timed, chk.wrk_headers, duration)
+                srv = servers[c.key]
+                before = cpu_ns(srv.proc.pid)
+                w = run_wrk(srv.port, timed, chk.wrk_headers, duration)
+                w["cpu_us"] = (cpu_ns(srv.proc.pid) - before) / 1000 / max(w["requests"], 1)
                 rw = row(c, timed, w, chk)
                 rw["slot"] = sc.key
                 rows.append(rw)
