@@ -90,6 +90,13 @@ class StaticIndex:
         self.prefixes: tuple[str, ...] = ()
         self._pending: dict[str, Pending] = {}
         self._entries: dict[str, Entry] = {}
+        # URL → when its file was last found missing (time.monotonic()). The URL
+        # stays in _pending, so its file is served again once it is back (a
+        # deploy copying over the old tree, an NFS blip): looked for on disk at
+        # most once per recheck_interval, a plain miss in between. Only URLs of
+        # _pending are ever keys, so the index's own size bounds this dict.
+        self._gone: dict[str, float] = {}
+        self._gone_for = self.config.recheck_interval
         # URL → its root, for roots after the first only: most indexes have one
         # root, whose URLs then cost no entry here (see _root_of).
         self._url_root: dict[str, _Root] = {}
@@ -364,7 +371,7 @@ class StaticIndex:
         if self.config.autorefresh:
             return self._lookup_fresh(url, entry)
         pending = self._pending.get(url)
-        if pending is None:
+        if pending is None or (url in self._gone and not self._may_look_again(url)):
             return None
         return self._load(url, pending)
 
@@ -373,9 +380,24 @@ class StaticIndex:
         with self._lock:
             self._forget(url)
         pending = self._pending.get(url)
-        if pending is None:
+        if pending is None or (url in self._gone and not self._may_look_again(url)):
             return None
         return self._load(url, pending)
+
+    def _may_look_again(self, url: str) -> bool:
+        """Whether a gone URL's file may be looked for on disk now; if so, claims the look.
+
+        Claiming restarts the window, so of many concurrent requests for a file
+        still missing, one stats it and the others are misses without a syscall.
+        """
+        now = monotonic()
+        with self._lock:
+            gone_at = self._gone.get(url)
+            if gone_at is not None and now - gone_at < self._gone_for:
+                return False
+            if gone_at is not None:
+                self._gone[url] = now
+        return True
 
     def _load(self, url: str, pending: Pending) -> Resource | None:
         path, encodings = pending
@@ -405,11 +427,24 @@ class StaticIndex:
             )
         except FileGone:
             with self._lock:
-                self._pending.pop(url, None)
                 self._forget(url)
+                if self.config.autorefresh:
+                    # _lookup_fresh looks on disk on every request anyway.
+                    self._pending.pop(url, None)
+                else:
+                    if url not in self._gone:
+                        logger.info(
+                            "staticserve: %s is missing on disk; %s answers as a miss and "
+                            "the file is looked for again every recheck_interval",
+                            path,
+                            url,
+                        )
+                    self._gone[url] = monotonic()
             return None
         with self._lock:
             self._forget(url)
+            if self._gone.pop(url, None) is not None:
+                logger.info("staticserve: %s is back on disk; serving %s again", path, url)
             self._entries[url] = resource
             self._built += 1
             if self._cached_max is not None and self._built > self._cached_max:

@@ -50,6 +50,7 @@ class StaticFiles:
         self._fresh_for = self._recheck_interval if self._recheck else -1.0
         self._entries = self.index._entries
         self._pending = self.index._pending
+        self._gone = self.index._gone
         self._max_ranges = self.config.max_ranges
         #: The error answers (404, 405, ...) with the miss_cache_control header.
         self.errors = ErrorPlans(self.config.miss_cache_control)
@@ -156,15 +157,22 @@ class StaticFiles:
         A loaded file not due for its re-check (answer it with
         :func:`~staticserve.http.respond_plain`, or :meth:`plan` when the
         request has :data:`~staticserve.http.COMPLEX_HEADERS`), None for a URL
-        the index does not know, False when :meth:`plan` must decide (a
+        the index does not know or whose file was found missing within the
+        last ``recheck_interval``, False when :meth:`plan` must decide (a
         redirect, a re-check, a file not loaded yet, ``autorefresh``).
         """
         entry = self._entries.get(path)
         if entry.__class__ is Resource:
             if monotonic() - entry.checked_at < self._fresh_for:
                 return entry
-        elif entry is None and self._recheck and path not in self._pending:
-            return None
+        elif entry is None and self._recheck:
+            if path not in self._pending:
+                return None
+            # A file found missing on disk: a plain miss until its next look,
+            # without the general path (StaticIndex._gone).
+            gone_at = self._gone.get(path)
+            if gone_at is not None and monotonic() - gone_at < self._recheck_interval:
+                return None
         return False
 
     def replan(
