@@ -13,13 +13,14 @@ import os
 import sys
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, TextIO
 
 from ._files import BuildError, BuildWarning
 from .cache import BuildCache, settings_key, stat_of
 from .collect import DEFAULT_IGNORE, Source, collect, collectable, find, parse_source
-from .compress import SUFFIXES, available_encodings
+from .compress import SUFFIXES, CompressSummary, EncodingStats, available_encodings
 from .manifest import MANIFEST_NAME, file_entry
 from .releases import DEFAULT_KEEP, History
 from .stamp import input_signature, make_stamp, read_stamp, up_to_date
@@ -294,22 +295,50 @@ def run_build(
         paths: dict[str, str] = {}
         reused: dict[str, dict[str, Any]] = {}
         fresh: dict[str, dict[str, Any]] = {}
+        encodings = args.encodings.split(",") if args.encodings else None
+
+        def compress(names: list[str]) -> CompressSummary:
+            return compress_tree(
+                root,
+                names,
+                encodings=encodings,
+                min_saving=args.min_saving,
+                workers=args.workers,
+                progress=_Progress(err, not args.quiet),
+                cache=cache,
+                rewritten=result.copied,
+            )
+
+        early: Future[CompressSummary] | None = None
         if not args.no_hash:
             names = list(result.files)
             reuse = cache.reusable(root, names, REWRITTEN_EXTENSIONS)
+            if not (args.no_compress or args.keep_only_hashed or args.strict):
+                # The collected files are served as they are: compress them while
+                # the main thread hashes (hashing only reads them). The hashed
+                # copies follow below; the unchanged ones get these siblings.
+                # (Not with --strict, whose failure writes nothing but copies.)
+                pool = ThreadPoolExecutor(max_workers=1)
+                early = pool.submit(compress, names)
+                pool.shutdown(wait=False)
             # Bundler output (Vite, webpack, ...) is hashed already, and HTML
             # entry points keep their names: neither is renamed or rewritten.
             keep = already_hashed([(s.prefix, s.path) for s in sources], names)
             entry_points = {n for n in names if n.lower().endswith((".html", ".htm"))}
-            hashed = hash_and_rewrite(
-                root,
-                names,
-                static_url=args.static_url,
-                strict=args.strict,
-                keep_only_hashed=args.keep_only_hashed,
-                unchanged=reuse.paths,
-                already_hashed=keep | entry_points,
-            )
+            try:
+                hashed = hash_and_rewrite(
+                    root,
+                    names,
+                    static_url=args.static_url,
+                    strict=args.strict,
+                    keep_only_hashed=args.keep_only_hashed,
+                    unchanged=reuse.paths,
+                    already_hashed=keep | entry_points,
+                )
+            except Exception:
+                if early is not None:
+                    wait([early])  # its siblings are whole files; let it finish first
+                raise
             # Files with missing references are never reused: each build reports them again.
             broken = {m.file for m in hashed.missing}
             cache.record_originals(
@@ -333,6 +362,7 @@ def run_build(
                 f"hash: {len(paths)} files, {len(hashed.written)} hashed files written, "
                 f"{len(reuse.paths)} unchanged (build cache)"
             )
+        first = early.result() if early is not None else None  # before the walk below
         with_siblings: dict[str, set[str]] = {}
         served = served_names(root, with_siblings)
         entries = _entries(root, served, reused, fresh, history, cache)
@@ -341,17 +371,11 @@ def run_build(
         served = [n for n in served if n in plan.files]
         encodings_used: list[str] = []
         if not args.no_compress:
-            encodings = args.encodings.split(",") if args.encodings else None
-            summary = compress_tree(
-                root,
-                served,
-                encodings=encodings,
-                min_saving=args.min_saving,
-                workers=args.workers,
-                progress=_Progress(err, not args.quiet),
-                cache=cache,
-                rewritten=result.copied,
-            )
+            if first is None:
+                summary = compress(served)
+            else:
+                done = set(result.files)
+                summary = _merged(first, compress([n for n in served if n not in done]))
             for warning in summary.warnings:
                 repeat.append(f"warning: {warning}")
                 print(f"warning: {warning}", file=err)
@@ -384,6 +408,27 @@ def run_build(
         print(f"staticserve build: error: {exc}", file=err)
         return 1
     return 0
+
+
+def _merged(first: CompressSummary, second: CompressSummary) -> CompressSummary:
+    """One summary for two compress_tree runs over disjoint names (warnings said once)."""
+    merged = CompressSummary(
+        files=first.files + second.files,
+        skipped_incompressible=first.skipped_incompressible + second.skipped_incompressible,
+        seconds=first.seconds + second.seconds,
+        warnings=first.warnings + [w for w in second.warnings if w not in first.warnings],
+    )
+    for enc in dict.fromkeys([*first.encodings, *second.encodings]):
+        a = first.encodings.get(enc, EncodingStats())
+        b = second.encodings.get(enc, EncodingStats())
+        merged.encodings[enc] = EncodingStats(
+            written=a.written + b.written,
+            up_to_date=a.up_to_date + b.up_to_date,
+            not_worth_it=a.not_worth_it + b.not_worth_it,
+            bytes_before=a.bytes_before + b.bytes_before,
+            bytes_after=a.bytes_after + b.bytes_after,
+        )
+    return merged
 
 
 def _record(sources: list[Source], root: Path) -> list[dict[str, str]]:

@@ -237,13 +237,20 @@ def test_prune_removes_siblings_and_emptied_directories(tmp_path: Path) -> None:
 KILL_DURING_COMPRESSION = textwrap.dedent(
     """
     import os, signal, sys
-    from staticserve.pipeline import compress, cli
-    real, calls = compress.compress_bytes, [0]
+    from staticserve.pipeline import compress, cli, hashing
+    real, calls, hashed = compress.compress_bytes, [0], [False]
+    real_hash = hashing.hash_and_rewrite
+    def hash_then_mark(*args, **kwargs):
+        result = real_hash(*args, **kwargs)
+        hashed[0] = True
+        return result
     def dying(data, encoding):
-        calls[0] += 1
+        # (Compression of the collected files starts while hashing runs.)
+        calls[0] += hashed[0]
         if calls[0] == 3:  # half-way through the compression of the new release
             os.kill(os.getpid(), signal.SIGKILL)
         return real(data, encoding)
+    hashing.hash_and_rewrite = hash_then_mark
     compress.compress_bytes = dying
     sys.exit(cli.main(["build", *sys.argv[1:]]))
     """
