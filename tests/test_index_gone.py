@@ -9,8 +9,11 @@ request for it is a plain miss that touches no disk.
 from __future__ import annotations
 
 import gzip
+import logging
 import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +269,41 @@ def test_autorefresh_serves_a_restored_file_at_once(tmp_path: Path) -> None:
     assert get(app)[0] == 404
     write(tmp_path, NEW)
     assert get(app)[2] == NEW
+
+
+def test_of_concurrent_requests_when_a_look_is_due_one_makes_it(
+    tmp_path: Path, clock: Clock, stats: StatCounter
+) -> None:
+    path = write(tmp_path, OLD)
+    files = StaticFiles(tmp_path, "/static/", recheck_interval=2)
+    path.unlink()
+    assert files.index.lookup(URL) is None
+    clock.now += 2
+    before = stats.calls
+    start = threading.Barrier(16)
+
+    def request() -> object:
+        start.wait()
+        return files.plan(URL, "GET", {})
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda _: request(), range(16)))
+    assert answers == [None] * 16
+    assert stats.calls == before + 1
+
+
+def test_a_file_going_and_coming_back_is_logged_once_each(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write(tmp_path, OLD)
+    app = app_of(tmp_path, recheck_interval=0)
+    assert get(app)[0] == 200
+    path.unlink()
+    with caplog.at_level(logging.INFO, logger="staticserve"):
+        assert {get(app)[0] for _ in range(5)} == {404}
+        write(tmp_path, NEW)
+        assert {get(app)[0] for _ in range(5)} == {200}
+    messages = [r.getMessage() for r in caplog.records if r.name == "staticserve"]
+    assert len(messages) == 2, messages
+    assert "missing" in messages[0] and str(path) in messages[0] and URL in messages[0]
+    assert "back" in messages[1] and URL in messages[1]
