@@ -146,6 +146,9 @@ def _child() -> None:
             )
     names = []
     for key, lib, kind, driver, app, req in cases:
+        if driver is drive and isinstance(app, StaticServe):
+            # Its first load of a file runs in a thread, which needs a running loop.
+            app.files.load(req["path"])
         if not all(driver(app, req) for _ in range(20)):  # also warms every cache
             continue
         names.append(f"{key}/{lib}/{kind}")

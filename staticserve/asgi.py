@@ -13,6 +13,7 @@ Send strategy, fastest first:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -67,6 +68,8 @@ class StaticServe:
     ) -> None:
         self.app = app
         self.files = files if files is not None else StaticFiles(root, prefix, **options)
+        # Path → its load running in a thread (see _load).
+        self._loading: dict[str, asyncio.Future[Any]] = {}
 
     def add_files(self, root: str | os.PathLike[str], prefix: str = "/static/") -> None:
         """Serve another directory under another URL prefix."""
@@ -143,6 +146,8 @@ class StaticServe:
         if plan is False:
             headers = _request_headers(scope["headers"])
             query = scope.get("query_string", b"").decode("latin-1")
+            if files.needs_load(path):
+                await self._load(path)
             current = files.plan(path, method, headers, query)
         attempts = 0
         while current is not None:
@@ -157,12 +162,33 @@ class StaticServe:
             if headers is None:
                 headers = _request_headers(scope["headers"])
                 query = scope.get("query_string", b"").decode("latin-1")
-            current = files.replan(path, method, headers, query)
+            # A changed file is loaded again (hashed, without a manifest): off the loop.
+            current = await asyncio.get_running_loop().run_in_executor(
+                None, files.replan, path, method, headers, query
+            )
         if files.fallbacks:
             url = files.fallback_url(path, method)
             if url is not None and await self._fallback(url, path, scope, receive, send):
                 return True
         return False
+
+    async def _load(self, path: str) -> None:
+        """Do ``path``'s disk work (:meth:`StaticFiles.load`) in the default thread pool.
+
+        A file's first load without a manifest reads it whole for its content
+        ETag: seconds for a file of hundreds of MB, during which an event loop
+        running it inline would answer no other connection. Concurrent
+        requests for the same path share one load (one hash, one thread).
+        """
+        loop = asyncio.get_running_loop()
+        loading = self._loading
+        future = loading.get(path)
+        if future is None or future.get_loop() is not loop:
+            future = loop.run_in_executor(None, self.files.load, path)
+            loading[path] = future
+            future.add_done_callback(functools.partial(_loaded, loading, path))
+        # Shielded: a client that goes away does not cancel the others' load.
+        await asyncio.shield(future)
 
     async def _fallback(
         self, url: str, path: str, scope: Scope, receive: Receive, send: Send
@@ -237,6 +263,15 @@ class StaticServe:
             watcher.cancel()
             reader.close()
         return True
+
+
+def _loaded(
+    loading: dict[str, asyncio.Future[Any]], path: str, future: asyncio.Future[Any]
+) -> None:
+    if loading.get(path) is future:
+        del loading[path]
+    if not future.cancelled():
+        future.exception()  # retrieved: every waiter may have gone (it is raised to those left)
 
 
 def _request_headers(raw: Any) -> dict[str, str]:

@@ -132,6 +132,27 @@ class StaticFiles:
         self, path: str, method: str, headers: Mapping[str, str], query: str = ""
     ) -> Plan | None:
         """The plan for a decoded URL path, or None when no file answers it."""
+        entry = self.load(path)
+        if entry is None:
+            return None
+        return respond(entry, method, headers, query, self._max_ranges, self.errors)
+
+    def needs_load(self, path: str) -> bool:
+        """Whether ``path`` names a file not loaded yet (:meth:`plan` would load it).
+
+        A first load reads the whole file for its ETag when no manifest gives
+        one, so the ASGI adapter then calls :meth:`load` in a thread, off the
+        event loop. (A re-check is one ``stat``, done inline.)
+        """
+        return path in self._pending and path not in self._entries
+
+    def load(self, path: str) -> Resource | Redirect | None:
+        """The current entry for ``path``, after the disk work it is due (thread-safe).
+
+        What :meth:`plan` does before it answers: a first load, or a re-check
+        of a loaded file against the disk. Called from a thread, it leaves
+        :meth:`plan` nothing to read from the disk for a while.
+        """
         # The index's own fast path, inlined: this runs on every static request.
         entry = self._entries.get(path) if self._recheck else None
         if entry is None:
@@ -149,7 +170,7 @@ class StaticFiles:
                 else:
                     # Recency for the caches, noted here rather than on every hit.
                     self.index.touch(path, entry)
-        return respond(entry, method, headers, query, self._max_ranges, self.errors)
+        return entry
 
     def find(self, path: str) -> Resource | Literal[False] | None:
         """The adapters' per-request lookup, before they read any header.

@@ -1,0 +1,34 @@
+"""An ASGI app whose first load of ``big.bin`` is held open until the test says so.
+
+Served by a real server in tests/hardening/test_first_load.py. The root is
+``GATED_ROOT``; ``GATED_DIR`` is where the gate lives: each load of
+``big.bin`` (after its content has been hashed, in the ``add_headers`` hook)
+writes a file ``entered-<n>`` there and then waits until a file ``release``
+appears. So "a load is in progress" is a fact the test can see, not a race
+with the hash.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from staticserve import StaticServe
+
+GATE = Path(os.environ.get("GATED_DIR", "."))
+_loads = itertools.count(1)
+
+
+def hold_big_file_loads(headers: Any, path: str, url: str) -> None:
+    if not url.endswith("/big.bin"):
+        return
+    (GATE / f"entered-{next(_loads)}").write_bytes(b"")
+    deadline = time.monotonic() + 90  # a hang guard: the test releases far sooner
+    while not (GATE / "release").exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+app = StaticServe(root=os.environ.get("GATED_ROOT", "."), add_headers=hold_big_file_loads)
