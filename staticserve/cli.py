@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .pipeline.cache import CACHE_NAME
-from .pipeline.cli import add_build_command, add_find_command
+from .pipeline.cli import add_build_command, add_find_command, whole_number
 from .pipeline.compress_cmd import add_compress_command
 from .pipeline.manifest import COMPRESSED_SUFFIXES, MANIFEST_NAME
 
@@ -212,14 +212,7 @@ def _run_granian(root: str, args: argparse.Namespace) -> int:
     return 0
 
 
-def _seconds(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
-    return value
+_seconds = whole_number(0, "{text!r} is not a number of seconds (0 or more)")
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, TextIO
@@ -42,14 +42,25 @@ def _fraction(text: str) -> float:
     return value
 
 
-def _keep(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError("expected a whole number of releases >= 1, e.g. 3")
-    return value
+def whole_number(minimum: int, message: str) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number >= ``minimum``, else ``message``.
+
+    ``message`` may name the given text as ``{text!r}``.
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(message.format(text=text))
+        return value
+
+    return parse
+
+
+_keep = whole_number(1, "expected a whole number of releases >= 1, e.g. 3")
 
 
 def _static_url(text: str) -> str:
@@ -65,14 +76,7 @@ def _static_url(text: str) -> str:
     )
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of processes")
-    return value
+_positive = whole_number(1, "{text!r} is not a positive number of processes")
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from staticserve import StaticServe, StaticServeWSGI
+from staticserve.asgi import _standalone_other as standalone_other
 
 ROOT = os.environ.get("DEPLOY_ROOT", "")
 MISS = json.loads(os.environ.get("DEPLOY_MISS_CACHE_CONTROL", '"no-store"'))
@@ -72,14 +73,8 @@ def page_wsgi(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
 
 
 async def page_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+    if scope["type"] != "http":
+        return await standalone_other(scope, receive, send)  # lifespan: complete it
     status, headers, body = _answer(scope["path"])
     await send(
         {
