@@ -138,20 +138,34 @@ class StaticFiles:
         return respond(entry, method, headers, query, self._max_ranges, self.errors)
 
     def needs_load(self, path: str) -> bool:
-        """Whether ``path`` names a file not loaded yet (:meth:`plan` would load it).
+        """Whether :meth:`plan` would (re)load ``path``'s file: then call :meth:`load` first.
 
-        A first load reads the whole file for its ETag when no manifest gives
-        one, so the ASGI adapter then calls :meth:`load` in a thread, off the
-        event loop. (A re-check is one ``stat``, done inline.)
+        True for a file not loaded yet, and for a loaded one whose due re-check
+        (one ``stat`` per variant, done here) finds it changed on disk. A load
+        reads the whole file for its ETag when no manifest gives one, so the
+        ASGI adapter runs :meth:`load` in a thread, off the event loop.
         """
-        return path in self._pending and path not in self._entries
+        entry = self._entries.get(path)
+        if entry is None:
+            return path in self._pending
+        if not self._recheck or entry.__class__ is not Resource:
+            return False
+        now = monotonic()
+        if now - entry.checked_at < self._recheck_interval:
+            return False
+        entry.checked_at = now
+        if self._unchanged(path, entry):
+            return False
+        entry.checked_at = now - self._recheck_interval  # due again: load() reloads it
+        return True
 
     def load(self, path: str) -> Resource | Redirect | None:
         """The current entry for ``path``, after the disk work it is due (thread-safe).
 
         What :meth:`plan` does before it answers: a first load, or a re-check
-        of a loaded file against the disk. Called from a thread, it leaves
-        :meth:`plan` nothing to read from the disk for a while.
+        of a loaded file against the disk (and its reload if it changed).
+        Called from a thread, it leaves :meth:`plan` nothing to read from the
+        disk for a while.
         """
         # The index's own fast path, inlined: this runs on every static request.
         entry = self._entries.get(path) if self._recheck else None
@@ -163,14 +177,19 @@ class StaticFiles:
             now = monotonic()
             if now - entry.checked_at >= self._recheck_interval:
                 entry.checked_at = now
-                if not all(v.matches_disk() for v in entry.variants):
+                if not self._unchanged(path, entry):
                     entry = self.index.refresh(path)
                     if entry is None:
                         return None
-                else:
-                    # Recency for the caches, noted here rather than on every hit.
-                    self.index.touch(path, entry)
         return entry
+
+    def _unchanged(self, path: str, entry: Resource) -> bool:
+        """A due re-check: whether every variant still matches the disk (then noted as used)."""
+        if not all(v.matches_disk() for v in entry.variants):
+            return False
+        # Recency for the caches, noted here rather than on every hit.
+        self.index.touch(path, entry)
+        return True
 
     def find(self, path: str) -> Resource | Literal[False] | None:
         """The adapters' per-request lookup, before they read any header.

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -682,3 +684,45 @@ def test_range_and_preconditions_are_honoured_beside_the_fast_path(
     call(app, http_scope("/static/css/site.css"))  # loaded: the fast path applies
     headers = [(b"accept-encoding", b"identity"), (header, value)]
     assert call(app, http_scope("/static/css/site.css", headers=headers))[0]["status"] == status
+
+
+# -- disk work off the event loop -------------------------------------------------
+
+
+def loads_by_thread(tmp_path: Path, **options: Any) -> tuple[StaticServe, list[int]]:
+    """A standalone app over ``tmp_path`` noting the thread of every file load."""
+    threads: list[int] = []
+
+    def note_thread(headers: Any, path: str, url: str) -> None:
+        threads.append(threading.get_ident())  # called while a Resource is built
+
+    return StaticServe(root=tmp_path, add_headers=note_thread, **options), threads
+
+
+def test_a_files_first_load_runs_off_the_event_loop_thread(tmp_path: Path) -> None:
+    (tmp_path / "app.js").write_bytes(b"first")
+    app, threads = loads_by_thread(tmp_path)
+    messages = call(app, http_scope("/static/app.js"))
+    assert messages[0]["status"] == 200 and body_messages(messages)[0]["body"] == b"first"
+    assert len(threads) == 1 and threads[0] != threading.get_ident()
+
+
+def test_a_change_found_by_the_recheck_is_reloaded_off_the_event_loop_thread(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "app.js"
+    path.write_bytes(b"first")
+    app, threads = loads_by_thread(tmp_path, recheck_interval=0)
+    call(app, http_scope("/static/app.js"))
+    path.write_bytes(b"second!")
+    messages = call(app, http_scope("/static/app.js"))
+    assert body_messages(messages)[0]["body"] == b"second!"
+    assert len(threads) == 2 and threading.get_ident() not in threads
+
+
+def test_an_unchanged_file_is_not_reloaded_by_its_recheck(tmp_path: Path) -> None:
+    (tmp_path / "app.js").write_bytes(b"first")
+    app, threads = loads_by_thread(tmp_path, recheck_interval=0)
+    for _ in range(3):
+        call(app, http_scope("/static/app.js"))
+    assert len(threads) == 1
