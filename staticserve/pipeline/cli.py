@@ -246,7 +246,7 @@ def run_build(
                 for line in stamp["warnings"]:
                     print(line, file=err)
                 n = stamp["collected"]
-                say(f"collect: {n} files, copied 0, {n} unchanged")
+                say(f"collect: {n} files, {'linked' if args.link else 'copied'} 0, {n} unchanged")
                 say(
                     f"up to date: sources, settings and {root} are as the last build left "
                     "them (build cache); nothing read, hashed, compressed or written"
