@@ -624,7 +624,7 @@ def measure_group(cons, scens, matched, extras, corp, opts, duration, warmup, lo
             else:
                 todo = scens
             for sc in todo:
-                if c.library == "nginx" and sc.key == "pass":
+                if c.library == "nginx" and base_key(sc.key) == "pass":
                     continue
                 checks[(c.key, sc.key)] = chk = verify(c, sc, port, corp)
                 if not chk.ok:
