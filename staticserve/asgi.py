@@ -101,23 +101,23 @@ class StaticServe:
                         and _IF_UNMODIFIED_SINCE not in names
                     ):
                         tag = names.get(b"if-none-match")
-                        if tag is not None or b"if-modified-since" not in names:
-                            plan = respond_plain(
-                                entry,
-                                scope["method"],
-                                names.get(b"accept-encoding"),
-                                None if tag is None else tag.decode("latin-1"),
+                        plan = respond_plain(
+                            entry,
+                            scope["method"],
+                            names.get(b"accept-encoding"),
+                            None if tag is None else tag.decode("latin-1"),
+                            names.get(b"if-modified-since"),
+                        )
+                        if plan is not False and plan.body.__class__ is bytes:
+                            await send(
+                                {
+                                    "type": "http.response.start",
+                                    "status": plan.status,
+                                    "headers": plan.headers,
+                                }
                             )
-                            if plan is not False and plan.body.__class__ is bytes:
-                                await send(
-                                    {
-                                        "type": "http.response.start",
-                                        "status": plan.status,
-                                        "headers": plan.headers,
-                                    }
-                                )
-                                await send({"type": "http.response.body", "body": plan.body})
-                                return
+                            await send({"type": "http.response.body", "body": plan.body})
+                            return
                 if await self._general(plan, path, scope, receive, send):
                     return
             elif files.fallbacks:
@@ -142,13 +142,14 @@ class StaticServe:
         method = scope["method"]
         headers: dict[str, str] | None = None
         query = ""
-        current: Plan | None = plan if plan is not False else None
         if plan is False:
             headers = _request_headers(scope["headers"])
             query = scope.get("query_string", b"").decode("latin-1")
             if files.needs_load(path):
                 await self._load(path)
             current = files.plan(path, method, headers, query)
+        else:
+            current = plan
         attempts = 0
         while current is not None:
             if current.body.__class__ is bytes:

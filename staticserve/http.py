@@ -46,8 +46,7 @@ REQUEST_HEADERS = (
 )
 #: The request headers only the general :func:`respond` handles: a range and
 #: the preconditions other than a revalidation (``If-Range`` counts only
-#: beside a ``Range``). Without them, and without an ``If-Modified-Since``
-#: that has no ``If-None-Match`` beside it, adapters may take the fast path
+#: beside a ``Range``). Without them, adapters may take the fast path
 #: (:func:`respond_plain`). The adapters test these three names one by one:
 #: three dict lookups cost less than any set operation over a WSGI environ.
 COMPLEX_HEADERS = ("range", "if-match", "if-unmodified-since")
@@ -139,6 +138,7 @@ def respond_plain(
     method: str,
     accept_encoding: str | bytes | None,
     if_none_match: str | None = None,
+    if_modified_since: str | bytes | None = None,
 ) -> Plan | Literal[False]:
     """:func:`respond` for a request without any of :data:`COMPLEX_HEADERS`.
 
@@ -146,8 +146,9 @@ def respond_plain(
     the 304 when ``If-None-Match`` is exactly the chosen variant's tag (what a
     browser revalidating sends; ``If-Modified-Since`` beside it does not
     count, RFC 9110 13.1.3). False when ``If-None-Match`` is anything else: a
-    list or a weak tag is for :func:`respond`, and so is a method other than
-    GET or HEAD. The caller has checked the headers. Header values may be the
+    list or a weak tag is for :func:`respond`, and so are an
+    ``If-Modified-Since`` without ``If-None-Match`` (a date to compare) and a
+    method other than GET or HEAD. The caller has checked the headers. Header values may be the
     raw latin-1 ``bytes`` an ASGI server hands over (``Accept-Encoding``;
     ``If-None-Match`` is decoded by the caller).
     """
@@ -161,6 +162,8 @@ def respond_plain(
         if if_none_match != variant.etag:
             return False
         return variant.plan_not_modified or variant.not_modified_plan()
+    if if_modified_since is not None:
+        return False
     if method == "HEAD":
         return variant.plan_head or variant.head_plan()
     return variant.plan_get

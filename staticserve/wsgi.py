@@ -84,13 +84,16 @@ class StaticServeWSGI:
                         and _IF_MATCH not in environ
                         and _IF_UNMODIFIED_SINCE not in environ
                     ):
-                        tag = environ.get("HTTP_IF_NONE_MATCH")
-                        if tag is not None or "HTTP_IF_MODIFIED_SINCE" not in environ:
-                            accept_encoding = environ.get("HTTP_ACCEPT_ENCODING")
-                            plan = respond_plain(entry, method, accept_encoding, tag)
-                            if plan is not False and plan.body.__class__ is bytes:
-                                start_response(plan.status_line, plan.str_headers())
-                                return [plan.body]
+                        plan = respond_plain(
+                            entry,
+                            method,
+                            environ.get("HTTP_ACCEPT_ENCODING"),
+                            environ.get("HTTP_IF_NONE_MATCH"),
+                            environ.get("HTTP_IF_MODIFIED_SINCE"),
+                        )
+                        if plan is not False and plan.body.__class__ is bytes:
+                            start_response(plan.status_line, plan.str_headers())
+                            return [plan.body]
                     response = self._general(plan, path, method, environ, start_response)
                     if response is not None:
                         return response

@@ -51,6 +51,7 @@ def send_get(server: Server, path: str) -> socket.socket:
 
 
 def wait_for(condition: object, what: str, timeout: float = 60) -> None:
+    """Poll ``condition``; the deadline is a hang guard (the awaited event takes ms)."""
     deadline = time.monotonic() + timeout
     while not condition():  # type: ignore[operator]
         if time.monotonic() > deadline:

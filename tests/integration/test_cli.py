@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import StaticTree, make_static_tree
-from tests.support.servers import REPO, free_port
+from tests.support.servers import REPO, free_port, stop_process
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -54,13 +52,7 @@ def serving(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
         line = proc.stdout.readline()
         yield line, proc
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_process(proc)
 
 
 def wait_until_listening(port: int, proc: subprocess.Popen[str]) -> None:

@@ -14,7 +14,7 @@ def after_a_ctime_tick(path: Path) -> None:
     same tick as the write it replaces is invisible to any stat.
     """
     probe = path.with_name(path.name + ".tick")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 10  # hang guard: the clock ticks every few ms
     while time.monotonic() < deadline:
         probe.write_bytes(b"")
         if probe.stat().st_ctime_ns != path.stat().st_ctime_ns:

@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from tests.support import gunicorn_ready
 
@@ -113,14 +114,30 @@ def server_command(kind: str, target: str, port: int, access_log: bool = False) 
     raise ValueError(kind)
 
 
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL if the process has not ended within 10 s."""
-    proc.terminate()
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within 10 s (a hang guard).
+
+    A process started with ``start_new_session=True`` leads its own group, and
+    the signals go to the whole group (gunicorn's and granian's workers).
+    """
+    try:
+        group = os.getpgid(proc.pid) == proc.pid
+    except ProcessLookupError:
+        group = False  # already gone and reaped
+    _signal(proc, signal.SIGTERM, group)
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        _signal(proc, signal.SIGKILL, group)
         proc.wait()
+
+
+def _signal(proc: subprocess.Popen[Any], sig: signal.Signals, group: bool) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
 
 
 class Server:
@@ -219,7 +236,7 @@ def running_server(
         # listener. Only a listening socket held by this server counts.
         if _owns_listener(server, port) or attempt == 2:
             break
-        _stop(proc)
+        stop_process(proc)
         log_path.unlink(missing_ok=True)
     try:
         wait_for_port(port, proc, log_path)
@@ -227,19 +244,9 @@ def running_server(
             wait_for_workers(proc, log_path, gunicorn_workers(cmd))
         yield server
     finally:
-        _stop(proc)
+        stop_process(proc)
         server.final_log = log_path.read_text(errors="replace")
         log_path.unlink(missing_ok=True)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def _owns_listener(server: Server, port: int, timeout: float = 60.0) -> bool:
