@@ -70,12 +70,30 @@ class StaticServe:
         self.files = files if files is not None else StaticFiles(root, prefix, **options)
         # Path → its load running in a thread (see _load).
         self._loading: dict[str, asyncio.Future[Any]] = {}
+        self._set_fast()
+
+    def _set_fast(self) -> None:
+        # The C fast path (staticserve.speedups), or None: then __call__ is all Python.
+        lookup = self.files.fast_lookup(self.files.prefixes, self.files.miss_prefixes)
+        self._fast = None if lookup is None else lookup.asgi
 
     def add_files(self, root: str | os.PathLike[str], prefix: str = "/static/") -> None:
         """Serve another directory under another URL prefix."""
         self.files.add_files(root, prefix)
+        self._set_fast()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fast = self._fast
+        if fast is not None:
+            # The C fast path: an answer, or where the request goes (speedups.py).
+            answer = fast(scope, send)
+            if answer.__class__ is tuple:
+                await send(answer[0])
+                await send(answer[1])
+                return
+            if answer is not False and self.app is not None:
+                # Not ours (None), or a miss whose error the marked send marks.
+                return await self.app(scope, receive, send if answer is None else answer)
         if scope["type"] != "http":
             if self.app is not None:
                 return await self.app(scope, receive, send)

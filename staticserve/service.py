@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from time import monotonic
-from typing import Literal
+from typing import Any, Literal
 
+from . import speedups
 from .config import Config, ConfigError, make_config
 from .http import (
     ErrorPlans,
@@ -20,6 +21,7 @@ from .http import (
     fallback_plan,
     is_navigation,
     respond,
+    select_variant,
 )
 from .index import StaticIndex
 from .plan import Plan
@@ -214,6 +216,32 @@ class StaticFiles:
             if gone_at is not None and monotonic() - gone_at < self._recheck_interval:
                 return None
         return False
+
+    def fast_lookup(self, prefixes: tuple[str, ...], miss_prefixes: tuple[str, ...]) -> Any | None:
+        """:meth:`find` + :func:`~staticserve.http.respond_plain` in C over these
+        tables (see :mod:`staticserve.speedups`), or None when it is not built or
+        turned off. ``prefixes`` in the adapter's path form; build it again
+        after :meth:`add_files`."""
+        lookup = speedups.lookup_class()
+        if lookup is None:
+            return None
+        header = self.errors.header[0] if self.errors.header else None
+        return lookup(
+            entries=self._entries,
+            pending=self._pending,
+            gone=self._gone,
+            prefixes=prefixes,
+            miss_prefixes=miss_prefixes,
+            fresh_for=self._fresh_for,
+            recheck=self._recheck,
+            recheck_interval=self._recheck_interval,
+            fallbacks=bool(self.fallbacks),
+            resource_type=Resource,
+            clock=globals(),  # this module's monotonic, looked up per call as find() does
+            select_variant=select_variant,
+            miss_header=header,
+            miss_header_str=self.miss_header_str(),
+        )
 
     def replan(
         self, path: str, method: str, headers: Mapping[str, str], query: str = ""

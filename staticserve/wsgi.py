@@ -57,6 +57,9 @@ class StaticServeWSGI:
         self._prefixes = tuple(_wsgi_form(p) for p in self.files.prefixes)
         self._miss_prefixes = tuple(_wsgi_form(p) for p in self.files.miss_prefixes)
         self._miss_header = self.files.miss_header_str()
+        # The C fast path (staticserve.speedups), or None: then __call__ is all Python.
+        lookup = self.files.fast_lookup(self._prefixes, self._miss_prefixes)
+        self._fast = None if lookup is None else lookup.wsgi
 
     def add_files(self, root: str | os.PathLike[str], prefix: str = "/static/") -> None:
         """Serve another directory under another URL prefix."""
@@ -66,6 +69,16 @@ class StaticServeWSGI:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
+        fast = self._fast
+        if fast is not None:
+            # The C fast path: an answer, or where the request goes (speedups.py).
+            answer = fast(environ, start_response)
+            if answer.__class__ is tuple:
+                start_response(answer[0], answer[1])
+                return answer[2]  # type: ignore[no-any-return]
+            if answer is not False and self.app is not None:
+                # Not ours (None), or a miss whose error the marked start_response marks.
+                return self.app(environ, start_response if answer is None else answer)
         raw_path = environ.get("PATH_INFO") or "/"
         if raw_path.startswith(self._prefixes):
             path = raw_path if raw_path.isascii() else _utf8_path(raw_path)

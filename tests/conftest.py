@@ -121,3 +121,17 @@ def sha256(data: bytes) -> str:
 @pytest.fixture
 def static_tree(tmp_path: Path) -> StaticTree:
     return make_static_tree(tmp_path, big_size=3 * 1024 * 1024)
+
+
+@pytest.fixture(params=["c", "python"])
+def both_paths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test with the C fast path (when built) and with pure Python.
+
+    Adapters built inside the test take the path of this parameter.
+    """
+    from staticserve import speedups
+
+    if request.param == "c" and not speedups.built():
+        pytest.skip("staticserve._speedups is not built")
+    monkeypatch.setattr(speedups, "ENABLED", request.param == "c")
+    return str(request.param)

@@ -19,6 +19,9 @@ import pytest
 from staticserve import StaticServe
 from tests.conftest import HASHED_JS, StaticTree
 
+# Every test runs on the C fast path and on the pure-Python path.
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 Message = dict[str, Any]
 
 

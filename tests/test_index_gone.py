@@ -26,6 +26,9 @@ from staticserve.pipeline.manifest import write_manifest
 from staticserve.resource import Resource, content_etag
 from staticserve.service import StaticFiles
 
+# Every test runs on the C fast path and on the pure-Python path.
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 URL = "/static/css/site.css"
 OLD = b"body { color: red }\n" * 10
 NEW = b"body { color: blue; margin: 0 }\n" * 12

@@ -15,6 +15,9 @@ import pytest
 from staticserve import StaticServeWSGI
 from tests.conftest import NON_ASCII_NAME, StaticTree
 
+# Every test runs on the C fast path and on the pure-Python path.
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 BIG = 3 * 1024 * 1024
 
 

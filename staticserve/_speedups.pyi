@@ -1,0 +1,26 @@
+"""Types of the C fast path (``_speedups.c``); see :mod:`staticserve.speedups`."""
+
+from collections.abc import Callable
+from typing import Any
+
+class Lookup:
+    def __init__(
+        self,
+        *,
+        entries: dict[str, Any],
+        pending: dict[str, Any],
+        gone: dict[str, float],
+        prefixes: tuple[str, ...],
+        miss_prefixes: tuple[str, ...],
+        fresh_for: float,
+        recheck: bool,
+        recheck_interval: float,
+        fallbacks: bool,
+        resource_type: type,
+        clock: dict[str, Any],
+        select_variant: Callable[..., Any],
+        miss_header: tuple[bytes, bytes] | None,
+        miss_header_str: tuple[str, str] | None,
+    ) -> None: ...
+    def asgi(self, scope: Any, send: Any, /) -> Any: ...
+    def wsgi(self, environ: Any, start_response: Any, /) -> Any: ...

@@ -1,0 +1,35 @@
+"""The C fast path (``staticserve._speedups``), when it is built and allowed.
+
+The adapters' per-request fast path (:meth:`StaticFiles.find`, then
+:func:`staticserve.http.respond_plain`, then the protocol's messages) has a C
+twin in ``_speedups.c``, built by ``pip install`` where a C compiler is
+available. It answers the same requests with the same bytes (checked by
+``tests/test_speedups.py``) and hands everything else to the Python path. Set
+``STATICSERVE_NO_SPEEDUPS=1`` to run pure Python.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+try:
+    from . import _speedups
+except ImportError:  # not built (no C compiler at install time)
+    _speedups = None
+
+#: Whether adapters built from now on use the C fast path.
+ENABLED: bool = _speedups is not None and os.environ.get("STATICSERVE_NO_SPEEDUPS", "") in (
+    "",
+    "0",
+)
+
+
+def built() -> bool:
+    """Whether the C extension was compiled and imports."""
+    return _speedups is not None
+
+
+def lookup_class() -> Any | None:
+    """``_speedups.Lookup`` when the fast path is on, else None."""
+    return _speedups.Lookup if ENABLED and _speedups is not None else None
