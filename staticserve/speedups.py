@@ -10,13 +10,20 @@ available. It answers the same requests with the same bytes (checked by
 
 from __future__ import annotations
 
+import importlib
 import os
+from types import ModuleType
 from typing import Any
 
-try:
-    from . import _speedups
-except ImportError:  # not built (no C compiler at install time)
-    _speedups = None
+
+def _load() -> ModuleType | None:
+    try:
+        return importlib.import_module("staticserve._speedups")
+    except ImportError:  # not built (no C compiler at install time)
+        return None
+
+
+_speedups = _load()
 
 #: Whether adapters built from now on use the C fast path.
 ENABLED: bool = _speedups is not None and os.environ.get("STATICSERVE_NO_SPEEDUPS", "") in (
