@@ -16,13 +16,16 @@
  *                      marking of asgi._marking_send / wsgi._marking_start_response);
  *         False        anything else: the adapter's pure-Python path decides.
  *
- * The Python code stays the reference: it is what runs when this module is
- * not built (or STATICSERVE_NO_SPEEDUPS is set), and tests/test_speedups.py
- * checks, with Hypothesis, that both paths send the same bytes for any
- * request.  This file decides nothing the Python does not: whatever it is
- * unsure of returns False.  It reads the Python objects (Resource, Variant,
- * Plan) by attribute name and calls back into Python for the rare steps (a
- * first negotiation, a lazily built HEAD or 304 plan, WSGI header strings).
+ * A Lookup holds the tables of one StaticFiles; StaticFiles.add_files calls
+ * its __init__ again with the new prefixes, so the adapters' bound methods
+ * follow.  The Python code stays the reference: it is what runs when this
+ * module is not built (or STATICSERVE_NO_SPEEDUPS is set), and
+ * tests/test_speedups.py checks, with Hypothesis, that both paths send the
+ * same bytes for any request.  This file decides nothing the Python does not:
+ * whatever it is unsure of returns False.  It reads the Python objects
+ * (Resource, Variant, Plan) by their __slots__ (see get()) and calls back into
+ * Python for the rare steps (a first negotiation, a lazily built HEAD or 304
+ * plan, a plan's first WSGI header strings).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

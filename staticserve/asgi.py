@@ -13,7 +13,6 @@ Send strategy, fastest first:
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -21,6 +20,7 @@ from typing import Any, Literal
 
 from .files import BodyReader, FileChanged
 from .http import COMPLEX_HEADERS, REQUEST_HEADERS, respond_plain
+from .loads import ThreadedLoads
 from .plan import FileSlice, Plan
 from .service import REPLAN_ATTEMPTS, StaticFiles
 
@@ -68,19 +68,14 @@ class StaticServe:
     ) -> None:
         self.app = app
         self.files = files if files is not None else StaticFiles(root, prefix, **options)
-        # Path → its load running in a thread (see _load).
-        self._loading: dict[str, asyncio.Future[Any]] = {}
-        self._set_fast()
-
-    def _set_fast(self) -> None:
+        self._loads = ThreadedLoads(self.files)
         # The C fast path (staticserve.speedups), or None: then __call__ is all Python.
-        lookup = self.files.fast_lookup(self.files.prefixes, self.files.miss_prefixes)
+        lookup = self.files.fast_lookup()
         self._fast = None if lookup is None else lookup.asgi
 
     def add_files(self, root: str | os.PathLike[str], prefix: str = "/static/") -> None:
         """Serve another directory under another URL prefix."""
         self.files.add_files(root, prefix)
-        self._set_fast()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         fast = self._fast
@@ -164,7 +159,7 @@ class StaticServe:
             headers = _request_headers(scope["headers"])
             query = scope.get("query_string", b"").decode("latin-1")
             if files.needs_load(path):
-                await self._load(path)
+                await self._loads.load(path)
             current = files.plan(path, method, headers, query)
         else:
             current = plan
@@ -190,24 +185,6 @@ class StaticServe:
             if url is not None and await self._fallback(url, path, scope, receive, send):
                 return True
         return False
-
-    async def _load(self, path: str) -> None:
-        """Do ``path``'s disk work (:meth:`StaticFiles.load`) in the default thread pool.
-
-        A file's first load without a manifest reads it whole for its content
-        ETag: seconds for a file of hundreds of MB, during which an event loop
-        running it inline would answer no other connection. Concurrent
-        requests for the same path share one load (one hash, one thread).
-        """
-        loop = asyncio.get_running_loop()
-        loading = self._loading
-        future = loading.get(path)
-        if future is None or future.get_loop() is not loop:
-            future = loop.run_in_executor(None, self.files.load, path)
-            loading[path] = future
-            future.add_done_callback(functools.partial(_loaded, loading, path))
-        # Shielded: a client that goes away does not cancel the others' load.
-        await asyncio.shield(future)
 
     async def _fallback(
         self, url: str, path: str, scope: Scope, receive: Receive, send: Send
@@ -282,15 +259,6 @@ class StaticServe:
             watcher.cancel()
             reader.close()
         return True
-
-
-def _loaded(
-    loading: dict[str, asyncio.Future[Any]], path: str, future: asyncio.Future[Any]
-) -> None:
-    if loading.get(path) is future:
-        del loading[path]
-    if not future.cancelled():
-        future.exception()  # retrieved: every waiter may have gone (it is raised to those left)
 
 
 def _request_headers(raw: Any) -> dict[str, str]:

@@ -62,6 +62,7 @@ class StaticFiles:
         self.miss_prefixes: tuple[str, ...] = ()
         # SPA fallback: (prefix, URL of the fallback file), longest prefix first.
         self.fallbacks: tuple[tuple[str, str], ...] = ()
+        self._lookup: Any | None = None  # the C fast path, once an adapter asks (fast_lookup)
         if root is not None:
             self.add_files(root, prefix)
             if self.config.fallback and not self.fallbacks:
@@ -90,6 +91,8 @@ class StaticFiles:
                 if entry.__class__ is Resource:
                     found.add((r.prefix, url))
             self.fallbacks = tuple(sorted(found, key=lambda f: len(f[0]), reverse=True))
+        if self._lookup is not None:
+            self._lookup.__init__(**self._lookup_tables())  # the same object, new tables
 
     def marks_app_errors(self, path: str) -> bool:
         """Whether the wrapped app's error answer for ``path`` gets the miss header.
@@ -217,31 +220,38 @@ class StaticFiles:
                 return None
         return False
 
-    def fast_lookup(self, prefixes: tuple[str, ...], miss_prefixes: tuple[str, ...]) -> Any | None:
+    def fast_lookup(self) -> Any | None:
         """:meth:`find` + :func:`~staticserve.http.respond_plain` in C over these
         tables (see :mod:`staticserve.speedups`), or None when it is not built or
-        turned off. ``prefixes`` in the adapter's path form; build it again
-        after :meth:`add_files`."""
-        lookup = speedups.lookup_class()
-        if lookup is None:
-            return None
-        header = self.errors.header[0] if self.errors.header else None
-        return lookup(
-            entries=self._entries,
-            pending=self._pending,
-            gone=self._gone,
-            prefixes=prefixes,
-            miss_prefixes=miss_prefixes,
-            fresh_for=self._fresh_for,
-            recheck=self._recheck,
-            recheck_interval=self._recheck_interval,
-            fallbacks=bool(self.fallbacks),
-            resource_type=Resource,
-            clock=globals(),  # this module's monotonic, looked up per call as find() does
-            select_variant=select_variant,
-            miss_header=header,
-            miss_header_str=self.miss_header_str(),
-        )
+        turned off. One per StaticFiles; :meth:`add_files` updates it in place,
+        so an adapter holding its methods serves the new prefix too."""
+        if self._lookup is None:
+            lookup = speedups.lookup_class()
+            if lookup is None:
+                return None
+            self._lookup = lookup(**self._lookup_tables())
+        return self._lookup
+
+    def _lookup_tables(self) -> dict[str, Any]:
+        return {
+            "entries": self._entries,
+            "pending": self._pending,
+            "gone": self._gone,
+            # An ASCII path (the only kind the C path takes from WSGI) starts
+            # with a prefix in PEP 3333's form exactly when it starts with the
+            # prefix itself: these serve both protocols.
+            "prefixes": self.prefixes,
+            "miss_prefixes": self.miss_prefixes,
+            "fresh_for": self._fresh_for,
+            "recheck": self._recheck,
+            "recheck_interval": self._recheck_interval,
+            "fallbacks": bool(self.fallbacks),
+            "resource_type": Resource,
+            "clock": globals(),  # this module's monotonic, looked up per call as find() does
+            "select_variant": select_variant,
+            "miss_header": self.errors.header[0] if self.errors.header else None,
+            "miss_header_str": self.miss_header_str(),
+        }
 
     def replan(
         self, path: str, method: str, headers: Mapping[str, str], query: str = ""

@@ -54,17 +54,18 @@ class StaticServeWSGI:
         self._set_prefixes()
 
     def _set_prefixes(self) -> None:
+        # Noted so that a root added on the files themselves is seen (__call__).
+        self._prefixes_of = self.files.prefixes
         self._prefixes = tuple(_wsgi_form(p) for p in self.files.prefixes)
         self._miss_prefixes = tuple(_wsgi_form(p) for p in self.files.miss_prefixes)
         self._miss_header = self.files.miss_header_str()
         # The C fast path (staticserve.speedups), or None: then __call__ is all Python.
-        lookup = self.files.fast_lookup(self._prefixes, self._miss_prefixes)
+        lookup = self.files.fast_lookup()
         self._fast = None if lookup is None else lookup.wsgi
 
     def add_files(self, root: str | os.PathLike[str], prefix: str = "/static/") -> None:
         """Serve another directory under another URL prefix."""
         self.files.add_files(root, prefix)
-        self._set_prefixes()
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -79,6 +80,8 @@ class StaticServeWSGI:
             if answer is not False and self.app is not None:
                 # Not ours (None), or a miss whose error the marked start_response marks.
                 return self.app(environ, start_response if answer is None else answer)
+        if self.files.prefixes is not self._prefixes_of:
+            self._set_prefixes()  # files.add_files() was called directly
         raw_path = environ.get("PATH_INFO") or "/"
         if raw_path.startswith(self._prefixes):
             path = raw_path if raw_path.isascii() else _utf8_path(raw_path)

@@ -11,6 +11,7 @@ import asyncio
 import shutil
 import sysconfig
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -269,6 +270,22 @@ def test_c_path_follows_a_file_that_changed_on_disk(
     changed = _answer(fast, path)
     assert changed != first
     assert changed == _answer(slow, path)
+
+
+@needs_c
+@pytest.mark.parametrize("kind", [StaticServe, StaticServeWSGI])
+def test_c_path_serves_a_root_added_to_the_files_later(
+    static_tree: StaticTree, kind: type, tmp_path: Path
+) -> None:
+    fast, slow, _, _ = pair(kind, static_tree)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "late.txt").write_bytes(b"added later")
+    for app in (fast, slow):
+        app.files.add_files(other, "/other/")  # on the files, not through the adapter
+    answer = _answer(fast, "/other/late.txt")
+    assert answer == _answer(slow, "/other/late.txt")
+    assert (answer[1]["body"] if kind is StaticServe else answer[1]) == b"added later"
 
 
 def _answer(app: Any, path: str) -> Any:

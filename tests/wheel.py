@@ -19,11 +19,13 @@ def project_wheel(workdir: Path) -> Path:
         return _built["wheel"]
     src = workdir / "src"
     src.mkdir(parents=True)
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
+    for name in ("pyproject.toml", "setup.py", "README.md", "LICENSE"):
         if (REPO / name).is_file():
             shutil.copy2(REPO / name, src / name)
     shutil.copytree(
-        REPO / "staticserve", src / "staticserve", ignore=shutil.ignore_patterns("__pycache__")
+        REPO / "staticserve",
+        src / "staticserve",
+        ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyd"),
     )
     out = workdir / "dist"
     done = subprocess.run(

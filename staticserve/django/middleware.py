@@ -11,7 +11,9 @@ exactly the plan's headers. No HTTP rule lives here.
   file to ``wsgi.file_wrapper`` and gunicorn can ``sendfile`` it. Under ASGI
   the body is an async iterator reading chunks in the default thread pool.
 * The middleware is sync- and async-capable: under ASGI Django it runs on the
-  event loop, so the static path makes no thread hop.
+  event loop, so the static path makes no thread hop, except for a file's
+  first load or reload (a whole-file hash without a manifest), which runs in
+  the default thread pool.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHt
 from ..config import ConfigError
 from ..files import BodyReader, FileChanged
 from ..http import REQUEST_HEADERS
+from ..loads import ThreadedLoads
 from ..plan import FileSlice, Plan
 from ..service import REPLAN_ATTEMPTS, StaticFiles
 from . import settings as ss_settings
@@ -176,6 +179,7 @@ class StaticServeMiddleware:
         if self.is_async:
             markcoroutinefunction(self)
         self.files = build_static_files(self.core_overrides())
+        self._loads = ThreadedLoads(self.files)
         self.chunk_size = self.files.config.chunk_size
         self.miss_header = self.files.miss_header_str()
 
@@ -184,6 +188,20 @@ class StaticServeMiddleware:
         return {}
 
     def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            path = request.path_info
+            if path.startswith(self.files.prefixes) and self.files.needs_load(path):
+                return self._aload(request)
+        return self._respond(request)
+
+    async def _aload(self, request: HttpRequest) -> HttpResponseBase:
+        # A first load (the whole file's hash when no manifest gives its ETag)
+        # or a reload after a change: in a thread, so that the event loop
+        # answers other requests meanwhile (staticserve.loads).
+        await self._loads.load(request.path_info)
+        return await self._respond(request)  # type: ignore[no-any-return]
+
+    def _respond(self, request: HttpRequest) -> Any:
         response = self.serve(request)
         if response is not None:
             if self.is_async:

@@ -3,7 +3,8 @@
 Without a build manifest, a file's ETag is the SHA-384 of its bytes,
 computed on its first request in a worker. The ASGI adapter does that load in
 a thread, so other connections of the worker are answered meanwhile, and
-concurrent first requests for the same file share one load.
+concurrent first requests for the same file share one load; Django's
+middleware under ASGI loads in a thread too.
 
 Real uvicorn, a real 200 MB (sparse) file, raw sockets. The app holds the big
 file's load open after its hash until the test releases it (see
@@ -27,8 +28,9 @@ BIG = 200 * 1024 * 1024
 SMALL = b"body { color: red }\n"
 
 
-@pytest.fixture
-def gated(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
+# The ASGI adapter, and Django's middleware on Django's ASGI handler.
+@pytest.fixture(params=["tests.hardening.gated_app:app", "tests.hardening.gated_django:app"])
+def gated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Server, Path]]:
     root, gate = tmp_path / "root", tmp_path / "gate"
     root.mkdir()
     gate.mkdir()
@@ -36,7 +38,7 @@ def gated(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
         f.truncate(BIG)  # sparse: no disk space, but read (and hashed) in full
     (root / "small.css").write_bytes(SMALL)
     env = {"GATED_ROOT": str(root), "GATED_DIR": str(gate)}
-    with running_server("uvicorn", "tests.hardening.gated_app:app", env=env) as server:
+    with running_server("uvicorn", request.param, env=env) as server:
         try:
             yield server, gate
         finally:

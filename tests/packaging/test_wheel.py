@@ -4,8 +4,10 @@ outside the repository, gives a working command and ``python -m staticserve``.""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 import venv
 import zipfile
 from collections.abc import Iterator
@@ -65,6 +67,21 @@ def test_the_wheel_ships_py_typed_and_no_tests(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "staticserve/py.typed" in names
     assert not [n for n in names if n.startswith(("tests/", "examples/", "benchmarks/"))]
+
+
+def test_the_wheel_ships_the_c_extension_and_its_stub(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "staticserve/_speedups.pyi" in names
+    if shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]):
+        assert [n for n in names if n.startswith("staticserve/_speedups.") and n.endswith(".so")]
+
+
+def test_the_installed_wheel_runs_the_c_fast_path_when_built(installed: Path, wheel: Path) -> None:
+    built = any(n.endswith(".so") for n in zipfile.ZipFile(wheel).namelist())
+    code = "import staticserve.speedups as s; print(s.built(), s.ENABLED)"
+    done = _run(installed, str(installed / "python"), "-c", code)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(built), str(built)]
 
 
 def test_installed_command_prints_its_version(installed: Path) -> None:
