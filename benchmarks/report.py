@@ -180,6 +180,8 @@ def markdown(meta: dict, agg: dict, rows: list[dict], scen_keys: list[str]) -> s
         "work may share: treat differences under ~10% as noise.\n"
     )
     w(f"Machine: {env['cpu']}, {env['cores']} cores, {env['platform']}, Python {env['python']}.  ")
+    if env.get("fast_path"):
+        w(f"staticserve's per-request fast path: {env['fast_path']}.  ")
     vers = ", ".join(f"{k} {v}" for k, v in env["versions"].items())
     w(f"Versions: {vers}; {env['nginx']}; {env['wrk']}.\n")
     w("Servers:\n")

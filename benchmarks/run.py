@@ -714,15 +714,22 @@ def environment(opts: ServerOptions) -> dict:
     wrk_v = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[
         0
     ]
+    try:
+        from staticserve import speedups
+
+        fast_path = "C (staticserve._speedups)" if speedups.ENABLED else "pure Python"
+    except ImportError:
+        fast_path = "-"
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "fast_path": fast_path,
         "cpu": cpu,
         "cores": os.cpu_count(),
         "versions": {
             m: ver(m)
             for m in [
-                "staticserve",
+                "staticserve-http",
                 "whitenoise",
                 "servestatic",
                 "starlette",
