@@ -105,6 +105,8 @@ class StaticIndex:
         self._built = 0
         self._cached_max = self.config.cached_files_max
         self._lock = threading.Lock()
+        # URL → the lock of its first load in progress (see _load_once).
+        self._loading: dict[str, threading.Lock] = {}
 
     # -- building -------------------------------------------------------
 
@@ -373,7 +375,25 @@ class StaticIndex:
         pending = self._pending.get(url)
         if pending is None or (url in self._gone and not self._may_look_again(url)):
             return None
-        return self._load(url, pending)
+        return self._load_once(url, pending)
+
+    def _load_once(self, url: str, pending: Pending) -> Entry | None:
+        """A first load, once: threads asking for the same URL meanwhile (WSGI
+        workers) wait for it instead of hashing the same file again."""
+        with self._lock:
+            gate = self._loading.get(url)
+            if gate is None:
+                gate = self._loading[url] = threading.Lock()
+        with gate:
+            entry = self._entries.get(url)
+            if entry is not None:
+                return entry  # loaded by the thread this one waited for
+            try:
+                return self._load(url, pending)
+            finally:
+                with self._lock:
+                    if self._loading.get(url) is gate:
+                        del self._loading[url]
 
     def refresh(self, url: str) -> Entry | None:
         """Re-read one URL's file after it changed or vanished on disk."""

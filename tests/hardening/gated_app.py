@@ -1,4 +1,4 @@
-"""An ASGI app whose first load of ``big.bin`` is held open until the test says so.
+"""Apps (ASGI, WSGI) whose first load of ``big.bin`` is held open until the test says so.
 
 Served by a real server in tests/hardening/test_first_load.py. The root is
 ``GATED_ROOT``; ``GATED_DIR`` is where the gate lives: each load of
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from staticserve import StaticServe
+from staticserve import StaticServe, StaticServeWSGI
 
 GATE = Path(os.environ.get("GATED_DIR", "."))
 _loads = itertools.count(1)
@@ -32,3 +32,5 @@ def hold_big_file_loads(headers: Any, path: str, url: str) -> None:
 
 
 app = StaticServe(root=os.environ.get("GATED_ROOT", "."), add_headers=hold_big_file_loads)
+# The same under a threaded WSGI server (gunicorn gthread): one thread per request.
+wsgi_app = StaticServeWSGI(root=os.environ.get("GATED_ROOT", "."), add_headers=hold_big_file_loads)

@@ -4,7 +4,8 @@ Without a build manifest, a file's ETag is the SHA-384 of its bytes,
 computed on its first request in a worker. The ASGI adapter does that load in
 a thread, so other connections of the worker are answered meanwhile, and
 concurrent first requests for the same file share one load; Django's
-middleware under ASGI loads in a thread too.
+middleware under ASGI loads in a thread too. Under a threaded WSGI server,
+threads asking for a file another thread is loading wait for that load.
 
 Real uvicorn, a real 200 MB (sparse) file, raw sockets. The app holds the big
 file's load open after its hash until the test releases it (see
@@ -28,8 +29,16 @@ BIG = 200 * 1024 * 1024
 SMALL = b"body { color: red }\n"
 
 
-# The ASGI adapter, and Django's middleware on Django's ASGI handler.
-@pytest.fixture(params=["tests.hardening.gated_app:app", "tests.hardening.gated_django:app"])
+# The ASGI adapter, Django's middleware on Django's ASGI handler, and the WSGI
+# adapter on gunicorn's threads (where each request has a thread of its own).
+@pytest.fixture(
+    params=[
+        ("uvicorn", "tests.hardening.gated_app:app"),
+        ("uvicorn", "tests.hardening.gated_django:app"),
+        ("gunicorn-gthread", "tests.hardening.gated_app:wsgi_app"),
+    ],
+    ids=["asgi", "django-asgi", "wsgi-threads"],
+)
 def gated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Server, Path]]:
     root, gate = tmp_path / "root", tmp_path / "gate"
     root.mkdir()
@@ -38,7 +47,8 @@ def gated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Serv
         f.truncate(BIG)  # sparse: no disk space, but read (and hashed) in full
     (root / "small.css").write_bytes(SMALL)
     env = {"GATED_ROOT": str(root), "GATED_DIR": str(gate)}
-    with running_server("uvicorn", request.param, env=env) as server:
+    kind, target = request.param
+    with running_server(kind, target, env=env) as server:
         try:
             yield server, gate
         finally:
