@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Literal
 
 from .files import BodyReader, FileChanged
-from .http import COMPLEX_HEADERS, REQUEST_HEADERS, respond_plain
+from .http import COMPLEX_HEADERS, REQUEST_HEADERS, marks_miss, respond_plain
 from .loads import ThreadedLoads
 from .plan import FileSlice, Plan
 from .service import REPLAN_ATTEMPTS, StaticFiles
@@ -278,14 +278,11 @@ def _marking_send(send: Send, header: tuple[bytes, bytes]) -> Send:
     # A plain function returning send's awaitable: one coroutine less per
     # message than an ``async def`` wrapper (this runs on every miss).
     def marked(message: Message) -> Awaitable[None]:
-        if message["type"] != "http.response.start" or message.get("status", 200) < 400:
-            return send(message)
-        headers = message.get("headers") or ()
-        # A loop, not any(): lists are short.
-        for name, _ in headers:
-            if name.lower() == b"cache-control":
-                return send(message)
-        return send({**message, "headers": [*headers, header]})
+        if message["type"] == "http.response.start":
+            headers = message.get("headers") or ()
+            if marks_miss(message.get("status", 200), [name for name, _ in headers]):
+                return send({**message, "headers": [*headers, header]})
+        return send(message)
 
     return marked
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Literal
 from urllib.parse import quote
@@ -53,6 +53,21 @@ COMPLEX_HEADERS = ("range", "if-match", "if-unmodified-since")
 
 _ALLOW = (b"allow", b"GET, HEAD")
 _EMPTY = (b"content-length", b"0")
+
+
+def marks_miss(status: int | str, header_names: Iterable[str | bytes]) -> bool:
+    """Whether the wrapped app's answer for a static URL gets the miss header.
+
+    :attr:`ErrorPlans.header` (``Cache-Control: no-store`` by default) goes on
+    an error, a status code of 400 or more or a WSGI status line starting 4 or
+    5, that sets no ``Cache-Control`` of its own (the app's choice stands).
+    """
+    if not (status[:1] in ("4", "5") if isinstance(status, str) else status >= 400):
+        return False
+    return all(name.lower() not in _CACHE_CONTROL for name in header_names)
+
+
+_CACHE_CONTROL = (b"cache-control", "cache-control")
 
 
 class ErrorPlans:

@@ -58,7 +58,7 @@ class StaticFiles:
         self.errors = ErrorPlans(self.config.miss_cache_control)
         self.prefixes: tuple[str, ...] = ()
         #: Prefixes under which the wrapped app's own error answers get the miss
-        #: header too (see :meth:`marks_app_errors`).
+        #: header too (see :func:`staticserve.http.marks_miss`).
         self.miss_prefixes: tuple[str, ...] = ()
         # SPA fallback: (prefix, URL of the fallback file), longest prefix first.
         self.fallbacks: tuple[tuple[str, str], ...] = ()
@@ -93,15 +93,6 @@ class StaticFiles:
             self.fallbacks = tuple(sorted(found, key=lambda f: len(f[0]), reverse=True))
         if self._lookup is not None:
             self._lookup.__init__(**self._lookup_tables())  # the same object, new tables
-
-    def marks_app_errors(self, path: str) -> bool:
-        """Whether the wrapped app's error answer for ``path`` gets the miss header.
-
-        True for paths under a static prefix other than ``/`` (when
-        ``miss_cache_control`` is set): a miss there is a missing static file,
-        whoever answers it. Only the fall-through path calls this.
-        """
-        return path.startswith(self.miss_prefixes)
 
     def miss_header_str(self) -> tuple[str, str] | None:
         """The miss ``Cache-Control`` header as WSGI/Django want it, or None."""

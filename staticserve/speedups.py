@@ -25,11 +25,9 @@ def _load() -> ModuleType | None:
 
 _speedups = _load()
 
+_TURNED_OFF = os.environ.get("STATICSERVE_NO_SPEEDUPS", "") not in ("", "0")
 #: Whether adapters built from now on use the C fast path.
-ENABLED: bool = _speedups is not None and os.environ.get("STATICSERVE_NO_SPEEDUPS", "") in (
-    "",
-    "0",
-)
+ENABLED: bool = _speedups is not None and not _TURNED_OFF
 
 
 def built() -> bool:

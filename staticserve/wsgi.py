@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal
 
 from .files import BodyReader
-from .http import COMPLEX_HEADERS, REQUEST_HEADERS, respond_plain
+from .http import COMPLEX_HEADERS, REQUEST_HEADERS, marks_miss, respond_plain
 from .plan import FileSlice, Plan
 from .service import REPLAN_ATTEMPTS, StaticFiles
 
@@ -221,11 +221,7 @@ def _marking_start_response(
     """``start_response`` adding ``header`` (the miss Cache-Control) to an error without one."""
 
     def marked(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        if status[0] in "45":
-            # A loop, not any(): this runs on every miss, and lists are short.
-            for name, _ in headers:
-                if name.lower() == "cache-control":
-                    return start_response(status, headers, exc_info)
+        if marks_miss(status, [name for name, _ in headers]):
             headers = [*headers, header]
         return start_response(status, headers, exc_info)
 

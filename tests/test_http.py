@@ -18,6 +18,7 @@ from staticserve.http import (
     ETAG_LIST_MAX,
     ErrorPlans,
     coalesce,
+    marks_miss,
     parse_accept_encoding,
     parse_etag_list,
     parse_http_date,
@@ -722,3 +723,22 @@ def test_success_keeps_the_file_cache_control(resource: Resource) -> None:
     plan = respond(resource, "GET", {}, errors=ErrorPlans("no-store"))
     assert plan.status == 200
     assert header(plan, "cache-control") == "public, max-age=60"
+
+
+@pytest.mark.parametrize(
+    ("status", "names", "marked"),
+    [
+        (404, [b"content-type"], True),
+        (500, [], True),
+        (404, [b"Cache-Control"], False),
+        (200, [b"content-type"], False),
+        (304, [], False),
+        ("404 Not Found", ["Content-Type"], True),
+        ("503 Service Unavailable", ["CACHE-CONTROL"], False),
+        ("302 Found", [], False),
+    ],
+)
+def test_marks_miss_only_for_an_error_without_its_own_cache_control(
+    status: int | str, names: list[str | bytes], marked: bool
+) -> None:
+    assert marks_miss(status, names) is marked

@@ -7,7 +7,6 @@ start_response call and body) and what reached the wrapped app.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import sysconfig
 from collections.abc import Iterable
@@ -20,6 +19,8 @@ from hypothesis import strategies as st
 
 from staticserve import StaticServe, StaticServeWSGI, speedups
 from tests.conftest import HASHED_JS, NON_ASCII_NAME, StaticTree
+from tests.test_asgi import call as call_asgi
+from tests.test_wsgi import call as call_wsgi
 
 needs_c = pytest.mark.skipif(not speedups.built(), reason="staticserve._speedups is not built")
 
@@ -78,34 +79,10 @@ def _inner_wsgi(seen: list[Any]) -> Any:
     return app
 
 
-def run_asgi(app: StaticServe, scope: dict[str, Any]) -> list[Any]:
-    sent: list[Any] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    return sent
-
-
-def run_wsgi(app: StaticServeWSGI, environ: dict[str, Any]) -> tuple[Any, bytes]:
-    calls: list[Any] = []
-
-    def start_response(status: str, headers: list[Any], exc_info: Any = None) -> Any:
-        calls.append((status, list(headers)))
-        return lambda data: None
-
-    body = app(environ, start_response)
-    try:
-        data = b"".join(body)
-    finally:
-        close = getattr(body, "close", None)
-        if close is not None:
-            close()
-    return calls, data
+def run_wsgi(app: StaticServeWSGI, environ: dict[str, Any]) -> tuple[str, list[Any], bytes]:
+    """Status, header list (order and repeats kept) and body, as a server sees them."""
+    response, body = call_wsgi(app, environ)
+    return response.status, response.header_list, body
 
 
 def pair(kind: type, static_tree: StaticTree, **options: Any) -> tuple[Any, Any, list, list]:
@@ -172,7 +149,7 @@ def test_asgi_c_path_sends_what_the_python_path_sends(
         "headers": [],
     }
     asked = [] if accept is None else [(b"accept-encoding", accept)]
-    probe = run_asgi(slow, {**base, "headers": asked})
+    probe = call_asgi(slow, {**base, "headers": asked})
     current = dict(probe[0].get("headers") or ()).get(b"etag", b'"none"')
     tag = {
         None: None,
@@ -192,7 +169,7 @@ def test_asgi_c_path_sends_what_the_python_path_sends(
     for _ in range(2):  # the first request may load the file; the second is a fresh hit
         seen_c.clear()
         seen_py.clear()
-        assert run_asgi(fast, dict(scope)) == run_asgi(slow, dict(scope))
+        assert call_asgi(fast, dict(scope)) == call_asgi(slow, dict(scope))
         assert seen_c == seen_py
 
 
@@ -236,8 +213,8 @@ def test_wsgi_c_path_sends_what_the_python_path_sends(
         env.update(headers)
         return env
 
-    calls, _ = run_wsgi(slow, environ())
-    current = dict(calls[0][1]).get("ETag", '"none"') if calls else '"none"'
+    _, probe, _ = run_wsgi(slow, environ())
+    current = dict(probe).get("ETag", '"none"')
     tag = {
         None: None,
         "exact": current,
@@ -285,12 +262,12 @@ def test_c_path_serves_a_root_added_to_the_files_later(
         app.files.add_files(other, "/other/")  # on the files, not through the adapter
     answer = _answer(fast, "/other/late.txt")
     assert answer == _answer(slow, "/other/late.txt")
-    assert (answer[1]["body"] if kind is StaticServe else answer[1]) == b"added later"
+    assert (answer[1]["body"] if kind is StaticServe else answer[2]) == b"added later"
 
 
 def _answer(app: Any, path: str) -> Any:
     if isinstance(app, StaticServe):
-        return run_asgi(
+        return call_asgi(
             app,
             {
                 "type": "http",
@@ -316,7 +293,7 @@ def marked_asgi(static_tree: StaticTree, start: dict[str, Any]) -> tuple[list[An
 
     served = StaticServe(app, root=static_tree.root, prefix="/static/")
     assert served._fast is not None
-    return run_asgi(
+    return call_asgi(
         served,
         {
             "type": "http",

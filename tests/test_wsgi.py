@@ -55,10 +55,12 @@ class Response:
     def __init__(self) -> None:
         self.status = ""
         self.headers: dict[str, str] = {}
+        self.header_list: list[tuple[str, str]] = []  # as given, order and repeats kept
 
     def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None):
         self.status = status
         self.headers = {k.lower(): v for k, v in headers}
+        self.header_list = list(headers)
 
 
 def call(app: Any, env: dict[str, Any]) -> tuple[Response, bytes]:

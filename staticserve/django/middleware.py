@@ -32,7 +32,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHt
 
 from ..config import ConfigError
 from ..files import BodyReader, FileChanged
-from ..http import REQUEST_HEADERS
+from ..http import REQUEST_HEADERS, marks_miss
 from ..loads import ThreadedLoads
 from ..plan import FileSlice, Plan
 from ..service import REPLAN_ATTEMPTS, StaticFiles
@@ -282,7 +282,7 @@ class StaticServeMiddleware:
 
 def _mark_miss(response: HttpResponseBase, header: tuple[str, str]) -> HttpResponseBase:
     """Add the miss Cache-Control to an error response that sets none."""
-    if response.status_code >= 400 and not response.has_header("Cache-Control"):
+    if marks_miss(response.status_code, response.headers):
         response[header[0]] = header[1]
     return response
 

@@ -64,9 +64,9 @@ def send_get(server: Server, path: str) -> socket.socket:
 
 def wait_for(condition: object, what: str, timeout: float = 60) -> None:
     """Poll ``condition``; the deadline is a hang guard (the awaited event takes ms)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout  # a hang guard, never what a test checks
     while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline:  # the event never came: fail instead of hanging
             raise AssertionError(f"not within {timeout} s: {what}")
         time.sleep(0.01)
 
@@ -100,12 +100,18 @@ def read_response(sock: socket.socket, length: int) -> bytes:
     return data
 
 
+def big_load_started(server: Server, gate: Path) -> socket.socket:
+    """A request for the big file, once its load is in progress (and held by the gate)."""
+    sock = send_get(server, "/static/big.bin")
+    wait_for(lambda: any(gate.glob("entered-*")), "the big file's load to start")
+    return sock
+
+
 def test_small_file_is_answered_while_a_big_files_first_load_is_in_progress(
     gated: tuple[Server, Path],
 ) -> None:
     server, gate = gated
-    big = send_get(server, "/static/big.bin")
-    wait_for(lambda: any(gate.glob("entered-*")), "the big file's load to start")
+    big = big_load_started(server, gate)
     small = send_get(server, "/static/small.css")
     # Inline, the load would hold the event loop until released: no answer.
     response = read_response(small, len(SMALL))
@@ -121,8 +127,7 @@ def test_concurrent_first_requests_for_one_big_file_share_one_load(
     gated: tuple[Server, Path],
 ) -> None:
     server, gate = gated
-    first = send_get(server, "/static/big.bin")
-    wait_for(lambda: any(gate.glob("entered-*")), "the big file's load to start")
+    first = big_load_started(server, gate)
     second = send_get(server, "/static/big.bin")
     # A small request after the second: once it is answered, the second
     # request has been read and is waiting for the load.

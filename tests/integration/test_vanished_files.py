@@ -61,9 +61,11 @@ def serving(server_kind: str, root: Path, **options: object) -> Iterator[Server]
 
 def poll(client: httpx.Client, done: Callable[[httpx.Response], bool]) -> httpx.Response:
     """GET ``URL`` until ``done`` holds (the deadline is only a hang guard)."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 30  # a hang guard, never what a test checks
     while True:
         response = client.get(URL, headers={"accept-encoding": "gzip, br"})
+        # Past the hang guard the last answer goes back, and the test's own
+        # assertion (on the answer, not on the time) says what was wrong.
         if done(response) or time.monotonic() > deadline:
             return response
         time.sleep(0.02)
