@@ -41,7 +41,7 @@ static PyObject *s_type, *s_http, *s_path, *s_root_path, *s_method, *s_headers, 
     *s_plan_get, *s_plan_head, *s_plan_not_modified, *s_head_plan, *s_not_modified_plan,
     *s_status_line, *s_str_headers, *s_path_info, *s_request_method, *s_http_range,
     *s_http_if_match, *s_http_if_unmodified_since, *s_http_accept_encoding,
-    *s_http_if_none_match, *s_http_if_modified_since, *s_slash, *s_monotonic, *s_str_headers_slot;
+    *s_http_if_none_match, *s_http_if_modified_since, *s_slash, *s_monotonic, *s_str_headers_slot, *s_asgi_shapes;
 
 /* ------------------------------------------------------- slot attributes */
 
@@ -52,11 +52,13 @@ static PyObject *s_type, *s_http, *s_path, *s_root_path, *s_method, *s_headers, 
  * through PyObject_GetAttr. */
 enum {
     A_CHECKED_AT, A_VARIANTS, A_NEGOTIATED, A_ETAG, A_PLAN_GET, A_PLAN_HEAD,
-    A_PLAN_NOT_MODIFIED, A_BODY, A_STATUS, A_STATUS_LINE, A_HEADERS, A_STR_HEADERS, A_COUNT
+    A_PLAN_NOT_MODIFIED, A_BODY, A_STATUS, A_STATUS_LINE, A_HEADERS, A_STR_HEADERS, A_ASGI_SHAPES,
+    A_COUNT
 };
 static PyObject **slot_names[A_COUNT] = {
     &s_checked_at, &s_variants, &s_negotiated, &s_etag, &s_plan_get, &s_plan_head,
     &s_plan_not_modified, &s_body, &s_status, &s_status_line, &s_headers, &s_str_headers_slot,
+    &s_asgi_shapes,
 };
 static struct {
     PyTypeObject *type; /* a strong reference once learned */
@@ -96,6 +98,21 @@ get(PyObject *obj, int which)
             return Py_NewRef(value);
     }
     return PyObject_GetAttr(obj, *slot_names[which]);
+}
+
+/* ``text == expected`` for an interned ASCII ``expected``: by identity, else
+ * by length and bytes (a server's message types are rarely the same object). */
+static int
+same_ascii(PyObject *text, PyObject *expected)
+{
+    if (text == expected)
+        return 1;
+    if (!PyUnicode_CheckExact(text))
+        return PyUnicode_Check(text) && PyUnicode_Compare(text, expected) == 0;
+    return PyUnicode_IS_COMPACT_ASCII(text) &&
+           PyUnicode_GET_LENGTH(text) == PyUnicode_GET_LENGTH(expected) &&
+           memcmp(PyUnicode_1BYTE_DATA(text), PyUnicode_1BYTE_DATA(expected),
+                  PyUnicode_GET_LENGTH(text)) == 0;
 }
 
 /* ------------------------------------------------------------------ Lookup */
@@ -411,27 +428,69 @@ asgi_headers(PyObject *raw, PyObject **accept, PyObject **tag, int *ims)
     return 0;
 }
 
+/* A new list of ``headers`` (a tuple or list): each response gets its own,
+ * since a middleware outside may change it in place (Starlette's
+ * MutableHeaders appends and deletes), which must not reach the next one. */
+static PyObject *
+fresh_list(PyObject *headers)
+{
+    if (!PyTuple_CheckExact(headers) && !PyList_CheckExact(headers))
+        return PySequence_List(headers);
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(headers);
+    PyObject **items = PySequence_Fast_ITEMS(headers);
+    PyObject *list = PyList_New(n);
+    if (list == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyList_SET_ITEM(list, i, Py_NewRef(items[i]));
+    return list;
+}
+
+/* The plan's two ASGI messages with all but the header list filled in,
+ * built on its first response and kept on the plan (Plan._asgi_shapes):
+ * copying a dict costs about a third of filling a new one key by key. */
+static PyObject *
+asgi_shapes(PyObject *plan, PyObject *status, PyObject *body)
+{
+    PyObject *shapes = get(plan, A_ASGI_SHAPES);
+    if (shapes == NULL || PyTuple_CheckExact(shapes))
+        return shapes;
+    Py_DECREF(shapes);
+    PyObject *start = PyDict_New(), *message = PyDict_New();
+    if (start != NULL && message != NULL && PyDict_SetItem(start, s_type, s_start) == 0 &&
+        PyDict_SetItem(start, s_status, status) == 0 &&
+        PyDict_SetItem(start, s_headers, Py_None) == 0 &&
+        PyDict_SetItem(message, s_type, s_body_type) == 0 &&
+        PyDict_SetItem(message, s_body, body) == 0)
+        shapes = PyTuple_Pack(2, start, message);
+    Py_XDECREF(start);
+    Py_XDECREF(message);
+    if (shapes != NULL && PyObject_SetAttr(plan, s_asgi_shapes, shapes) < 0)
+        Py_CLEAR(shapes);
+    return shapes;
+}
+
 static PyObject *
 asgi_messages(PyObject *plan)
 {
-    PyObject *status = NULL, *start = NULL, *message = NULL, *result = NULL;
+    PyObject *status = NULL, *start = NULL, *message = NULL, *result = NULL, *list = NULL;
+    PyObject *shapes = NULL;
     PyObject *body = memory_body(plan, &status, A_STATUS);
     if (body == NULL || body == Py_False)
         return body;
     PyObject *headers = get(plan, A_HEADERS);
-    if (headers == NULL)
+    if (headers == NULL || (shapes = asgi_shapes(plan, status, body)) == NULL)
         goto done;
-    start = PyDict_New();
-    message = PyDict_New();
-    if (start == NULL || message == NULL || PyDict_SetItem(start, s_type, s_start) < 0 ||
-        PyDict_SetItem(start, s_status, status) < 0 ||
-        PyDict_SetItem(start, s_headers, headers) < 0 ||
-        PyDict_SetItem(message, s_type, s_body_type) < 0 ||
-        PyDict_SetItem(message, s_body, body) < 0)
+    list = fresh_list(headers);
+    start = list == NULL ? NULL : PyDict_Copy(PyTuple_GET_ITEM(shapes, 0));
+    message = start == NULL ? NULL : PyDict_Copy(PyTuple_GET_ITEM(shapes, 1));
+    if (message == NULL || PyDict_SetItem(start, s_headers, list) < 0)
         goto done;
     result = PyTuple_Pack(2, start, message);
 done:
     Py_XDECREF(headers);
+    Py_XDECREF(shapes);
+    Py_XDECREF(list);
     Py_XDECREF(start);
     Py_XDECREF(message);
     Py_DECREF(status);
@@ -501,8 +560,7 @@ Lookup_asgi(Lookup *self, PyObject *scope, PyObject *send)
     if (!PyDict_Check(scope))
         Py_RETURN_FALSE;
     PyObject *kind = PyDict_GetItemWithError(scope, s_type);
-    if (kind != s_http &&
-        (kind == NULL || !PyUnicode_Check(kind) || PyUnicode_Compare(kind, s_http) != 0)) {
+    if (kind == NULL || !same_ascii(kind, s_http)) {
         if (PyErr_Occurred())
             return NULL;
         Py_RETURN_FALSE;
@@ -617,7 +675,9 @@ typedef struct {
     PyObject *target;  /* send / start_response */
     PyObject *header;  /* the (name, value) pair to add */
     vectorcallfunc vectorcall;
+    int started;       /* an ASGI start has gone out: the rest passes untouched */
 } Marking;
+
 
 
 static PyObject *
@@ -629,6 +689,7 @@ marking_new(PyTypeObject *type, PyObject *target, PyObject *header, vectorcallfu
     m->target = Py_NewRef(target);
     m->header = Py_NewRef(header);
     m->vectorcall = call;
+    m->started = 0;
     PyObject_GC_Track(m);
     return (PyObject *)m;
 }
@@ -727,12 +788,12 @@ MarkingSend_call(PyObject *callable, PyObject *const *args, size_t nargsf, PyObj
     if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL)
         return PyObject_Vectorcall(m->target, args, nargsf, kwnames);
     PyObject *message = args[0];
-    if (!PyDict_Check(message))
+    if (m->started || !PyDict_Check(message))
         return PyObject_CallOneArg(m->target, message);
     PyObject *kind = PyDict_GetItemWithError(message, s_type);
-    if (kind != s_start && (kind == s_body_type || kind == NULL || !PyUnicode_Check(kind) ||
-                            PyUnicode_Compare(kind, s_start) != 0))
+    if (kind == NULL || !same_ascii(kind, s_start))
         goto pass;
+    m->started = 1;
     PyObject *status = PyDict_GetItemWithError(message, s_status);
     if (status == NULL || !PyLong_Check(status))
         goto pass;
@@ -1015,6 +1076,7 @@ intern_all(void)
     I(s_slash, "/");
     I(s_monotonic, "monotonic");
     I(s_str_headers_slot, "_str_headers");
+    I(s_asgi_shapes, "_asgi_shapes");
 #undef I
     return 0;
 }

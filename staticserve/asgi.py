@@ -126,7 +126,7 @@ class StaticServe:
                                 {
                                     "type": "http.response.start",
                                     "status": plan.status,
-                                    "headers": plan.headers,
+                                    "headers": list(plan.headers),  # as in _start
                                 }
                             )
                             await send({"type": "http.response.body", "body": plan.body})
@@ -225,9 +225,7 @@ class StaticServe:
         ):
             if not body.variant.matches_disk():
                 return False
-            await send(
-                {"type": "http.response.start", "status": plan.status, "headers": plan.headers}
-            )
+            await send(_start(plan))
             await send({"type": _PATHSEND, "path": body.variant.path})
             return True
 
@@ -238,9 +236,7 @@ class StaticServe:
         gone = asyncio.Event()
         watcher = loop.create_task(_watch_disconnect(receive, gone))
         try:
-            await send(
-                {"type": "http.response.start", "status": plan.status, "headers": plan.headers}
-            )
+            await send(_start(plan))
             chunk = await loop.run_in_executor(None, reader.read)
             while not gone.is_set():
                 following = await loop.run_in_executor(None, reader.read) if chunk else b""
@@ -318,8 +314,15 @@ async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
             return
 
 
+def _start(plan: Plan) -> Message:
+    """``plan``'s response start, with a header list of its own: a middleware
+    outside may change it in place (Starlette's GZipMiddleware and
+    CORSMiddleware do), and the plan's headers serve every request."""
+    return {"type": "http.response.start", "status": plan.status, "headers": list(plan.headers)}
+
+
 async def _send_plan_bytes(plan: Plan, send: Send) -> None:
-    await send({"type": "http.response.start", "status": plan.status, "headers": plan.headers})
+    await send(_start(plan))
     await send({"type": "http.response.body", "body": plan.body})
 
 

@@ -239,6 +239,42 @@ def test_memory_file_is_sent_in_one_body_message(static_tree: StaticTree) -> Non
     assert not messages[1].get("more_body", False)
 
 
+# What a middleware outside may do to a response (Starlette's GZipMiddleware
+# deletes Content-Length and appends Content-Encoding, CORSMiddleware appends
+# and rewrites Vary): each answer's start message and header list are its own.
+FRESH_HEADER_CASES = {
+    "memory GET": ("/static/css/site.css", "GET", [(b"accept-encoding", b"br")], {}),
+    "HEAD": ("/static/css/site.css", "HEAD", [], {}),
+    "304": ("/static/css/site.css", "GET", "tag", {}),
+    "streamed": ("/static/big.bin", "GET", [], {}),
+    "pathsend": ("/static/big.bin", "GET", [], {"extensions": {"http.response.pathsend": {}}}),
+    "404": ("/static/nope.css", "GET", [], {}),
+}
+
+
+@pytest.mark.parametrize("case", FRESH_HEADER_CASES)
+def test_a_middleware_changing_a_response_leaves_the_next_one_alone(
+    static_tree: StaticTree, case: str
+) -> None:
+    path, method, headers, extra = FRESH_HEADER_CASES[case]
+    app = StaticServe(None, root=static_tree.root)
+    if headers == "tag":
+        tag = dict(call(app, http_scope(path))[0]["headers"])[b"etag"]
+        headers = [(b"if-none-match", tag)]
+
+    def start() -> Message:
+        return call(app, http_scope(path, method, headers=headers, **extra))[0]
+
+    first = start()
+    status, pristine = first["status"], list(first["headers"])
+    assert isinstance(first["headers"], list)
+    del first["headers"][0]
+    first["headers"].append((b"content-encoding", b"gzip"))
+    first["status"] = 500
+    again = start()
+    assert (again["status"], again["headers"]) == (status, pristine)
+
+
 def test_large_file_is_streamed_in_chunks_of_at_most_chunk_size(static_tree: StaticTree) -> None:
     chunk_size = 64 * 1024
     app = StaticServe(None, root=static_tree.root, chunk_size=chunk_size)
