@@ -69,6 +69,7 @@ class StaticServe:
         self.app = app
         self.files = files if files is not None else StaticFiles(root, prefix, **options)
         self._loads = ThreadedLoads(self.files)
+        self._mount_warned = False
         # The C fast path (staticserve.speedups), or None: then __call__ is all Python.
         lookup = self.files.fast_lookup()
         self._fast = None if lookup is None else lookup.asgi
@@ -143,6 +144,8 @@ class StaticServe:
                 return await self.app(scope, receive, _marking_send(send, files.errors.header[0]))
         if self.app is not None:
             return await self.app(scope, receive, send)
+        if not self._mount_warned and scope.get("root_path"):
+            self._mount_warned = _warn_if_mounted_over_prefix(scope["root_path"], path, files)
         await _send_plan_bytes(files.errors.not_found, send)
 
     async def _general(
@@ -312,6 +315,25 @@ async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
         if message["type"] == "http.disconnect":
             gone.set()
             return
+
+
+def _warn_if_mounted_over_prefix(root_path: str, path: str, files: StaticFiles) -> bool:
+    """Log (and return True) when a standalone StaticServe mounted at
+    ``root_path`` (Starlette's ``Mount``, FastAPI's ``app.mount``) misses a URL
+    only because the mount point repeats its prefix: mounted at ``/static``
+    with the default ``prefix="/static/"``, it serves ``/static/static/...``."""
+    url = root_path + path
+    if path.startswith(files.prefixes) or not url.startswith(files.prefixes):
+        return False
+    prefix = next(p for p in files.prefixes if url.startswith(p))
+    logger.warning(
+        "staticserve: %s is a miss: StaticServe is mounted at %s and looks its path %s "
+        "up under prefix=%r, so it serves %s...; to serve the mount point, pass "
+        "prefix='/' (StaticServe(None, root=..., prefix='/')), or wrap the app instead "
+        "of mounting StaticServe",
+        url, root_path, path, prefix, root_path + prefix,
+    )  # fmt: skip
+    return True
 
 
 def _start(plan: Plan) -> Message:

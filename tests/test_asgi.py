@@ -765,3 +765,39 @@ def test_an_unchanged_file_is_not_reloaded_by_its_recheck(tmp_path: Path) -> Non
     for _ in range(3):
         call(app, http_scope("/static/app.js"))
     assert len(threads) == 1
+
+
+# -- mounted in Starlette / FastAPI ---------------------------------------------------
+
+
+def mounted(static_tree: StaticTree, **options: Any) -> Any:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    return Starlette(routes=[Mount("/static", StaticServe(None, root=static_tree.root, **options))])
+
+
+def test_mounted_with_prefix_slash_serves_the_mount_point(static_tree: StaticTree) -> None:
+    response = fetch(mounted(static_tree, prefix="/"), "/static/css/site.css")
+    assert response.status_code == 200
+    assert response.content == static_tree.read("css/site.css")
+
+
+def test_mounted_over_its_own_prefix_logs_the_fix_once(
+    static_tree: StaticTree, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = mounted(static_tree)
+    with caplog.at_level("WARNING", logger="staticserve"):
+        assert fetch(app, "/static/css/site.css").status_code == 404
+        assert fetch(app, "/static/js/plain.js").status_code == 404
+    warnings = [r.getMessage() for r in caplog.records if r.name == "staticserve"]
+    assert len(warnings) == 1
+    assert "mounted at /static" in warnings[0] and "prefix='/'" in warnings[0]
+
+
+def test_a_real_miss_under_a_mount_logs_nothing(
+    static_tree: StaticTree, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="staticserve"):
+        assert fetch(mounted(static_tree, prefix="/"), "/static/nope.css").status_code == 404
+    assert not [r for r in caplog.records if r.name == "staticserve"]
