@@ -41,7 +41,8 @@ static PyObject *s_type, *s_http, *s_path, *s_root_path, *s_method, *s_headers, 
     *s_plan_get, *s_plan_head, *s_plan_not_modified, *s_head_plan, *s_not_modified_plan,
     *s_status_line, *s_str_headers, *s_path_info, *s_request_method, *s_http_range,
     *s_http_if_match, *s_http_if_unmodified_since, *s_http_accept_encoding,
-    *s_http_if_none_match, *s_http_if_modified_since, *s_slash, *s_monotonic, *s_str_headers_slot, *s_asgi_shapes;
+    *s_http_if_none_match, *s_http_if_modified_since, *s_slash, *s_monotonic, *s_str_headers_slot,
+    *s_asgi_shapes;
 
 /* ------------------------------------------------------- slot attributes */
 
@@ -677,8 +678,6 @@ typedef struct {
     vectorcallfunc vectorcall;
     int started;       /* an ASGI start has gone out: the rest passes untouched */
 } Marking;
-
-
 
 static PyObject *
 marking_new(PyTypeObject *type, PyObject *target, PyObject *header, vectorcallfunc call)

@@ -127,7 +127,7 @@ class StaticServe:
                                 {
                                     "type": "http.response.start",
                                     "status": plan.status,
-                                    "headers": list(plan.headers),  # as in _start
+                                    "headers": [*plan.headers],  # as in _start
                                 }
                             )
                             await send({"type": "http.response.body", "body": plan.body})
@@ -340,7 +340,7 @@ def _start(plan: Plan) -> Message:
     """``plan``'s response start, with a header list of its own: a middleware
     outside may change it in place (Starlette's GZipMiddleware and
     CORSMiddleware do), and the plan's headers serve every request."""
-    return {"type": "http.response.start", "status": plan.status, "headers": list(plan.headers)}
+    return {"type": "http.response.start", "status": plan.status, "headers": [*plan.headers]}
 
 
 async def _send_plan_bytes(plan: Plan, send: Send) -> None:
