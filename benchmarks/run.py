@@ -366,7 +366,7 @@ class Server:
         self.c = c
         self.port = free_port()
         self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{c.key.replace('@', '-')}-"))
-        cmd = pin(0) + server_command(c, self.port, opts, self.tmp)
+        cmd = self.launcher() + server_command(c, self.port, opts, self.tmp)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(APPS), str(REPO), env.get("PYTHONPATH", "")])
         env["BENCH_ROOT"] = str(corpus_mod.ROOTS / c.flavour)
@@ -379,6 +379,10 @@ class Server:
         self.proc = subprocess.Popen(
             cmd, env=env, stdout=self.logf, stderr=subprocess.STDOUT, start_new_session=True
         )
+
+    def launcher(self) -> list[str]:
+        """What the server command runs under: pinned to core 0."""
+        return pin(0)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         probe = PREFIX + corpus_mod.SMALL_CSS if self.c.library == "nginx" else PASS_PATH

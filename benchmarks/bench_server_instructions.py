@@ -1,0 +1,206 @@
+"""Instructions per request on the real servers, counted by valgrind (load-independent).
+
+    python benchmarks/bench_server_instructions.py            # every server, 32 and 256 connections
+    python benchmarks/bench_server_instructions.py --only uvicorn --connections 32
+
+``run.py`` measures requests per second, which on a shared VM moves by tens
+of percent from one second to the next; ``bench_instructions.py`` counts
+instructions, but only for the middleware called in-process. This counts
+what a request costs the whole server process tree, HTTP parsing and event
+loop included: each contender of ``run.py`` (the same app modules, roots,
+scenarios and checks) runs under ``valgrind --tool=callgrind`` while ``wrk``
+loads it: counters zeroed, ``wrk`` for a few seconds, counters dumped, the
+count divided by the requests answered; the median of three such counts. (The
+connections' set-up and the requests in flight at the end cost every
+contender alike, a percent or so of a count; a difference of a short and a
+long count, tried first, cancelled them but doubled the noise.)
+
+At equal instructions per cycle, the ratio of two counts is the ratio of the
+two contenders' throughput on an otherwise idle core: the reported
+``matched / staticserve`` is the load-independent reading of issue 14's
+"at least 0.97 of the header-matched app".
+
+Writes ``benchmarks/results/server_instructions.md`` (and ``.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import run  # noqa: E402
+
+SERVERS = ["uvicorn", "granian-asgi", "gunicorn", "granian-wsgi"]
+LIBS = ["bare", "matched", "staticserve", "servestatic", "whitenoise"]
+SCENARIOS = ["small_br", "small_id", "etag_304", "miss", "pass"]
+ROUNDS, SECONDS = 3, 2  # counts per cell, seconds of wrk per count
+
+
+class CountedServer(run.Server):
+    """A run.py server process started under callgrind (forks and execs followed)."""
+
+    def __init__(self, c: run.Contender, opts: run.ServerOptions, logdir: Path, out: Path):
+        self.out = out
+        super().__init__(c, opts, logdir)
+
+    def launcher(self) -> list[str]:
+        return [*run.pin(0),
+            "valgrind", "--tool=callgrind", "--trace-children=yes", "--dump-instr=no",
+            f"--callgrind-out-file={self.out}/cg.%p", "--vgdb=yes",
+        ]  # fmt: skip
+
+
+def dumps(out: Path) -> set[Path]:
+    return set(out.glob("cg.*"))
+
+
+def counted(out: Path, before: set[Path]) -> int:
+    """Instructions in the dumps written since ``before`` (every process of the tree)."""
+    total = 0
+    for dump in dumps(out) - before:
+        match = re.search(r"^(?:summary|totals): (\d+)", dump.read_text(), re.M)
+        total += int(match[1]) if match else 0
+    return total
+
+
+def control(flag: str) -> None:
+    """``callgrind_control -z`` (zero) or ``-d`` (dump) on every callgrind process."""
+    subprocess.run(["callgrind_control", flag], capture_output=True, timeout=120, check=False)
+
+
+def per_request(srv: CountedServer, sc: run.Scenario, headers: dict[str, str]) -> dict:
+    """The median over ROUNDS counts of the server's instructions per answered request."""
+    costs, requests, errors = [], 0, 0
+    for _ in range(ROUNDS):
+        before = dumps(srv.out)
+        control("-z")
+        w = run.run_wrk(srv.port, sc, headers, SECONDS)
+        control("-d")
+        costs.append(counted(srv.out, before) / max(w["requests"], 1))
+        requests += w["requests"]
+        errors += w["connect"] + w["read"] + w["write"] + w["timeout"]  # a 404 is no error here
+    return {"instr": statistics.median(costs), "spread": max(costs) / min(costs) - 1,
+            "requests": requests, "errors": errors}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", action="append", default=[], help="servers (default: all)")
+    ap.add_argument("--connections", type=int, nargs="+", default=[32, 256])
+    args = ap.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    for tool in ("valgrind", "callgrind_control", "wrk"):
+        if not shutil.which(tool):
+            print(f"{tool} is not installed: apt-get install -y valgrind wrk", file=sys.stderr)
+            return 2
+    servers = [s for s in SERVERS if not args.only or s in args.only]
+    corp = run.corpus_mod.generate_source()
+    run.corpus_mod.prepare_roots(corp, ["plain", "servestatic", "staticserve", "whitenoise"])
+    scens = [s for s in run.scenarios(corp) if s.key in SCENARIOS]
+    scens = run.at_connections(scens, args.connections)
+    run.matched_record.record(
+        scens, run.corpus_mod.ROOTS / "staticserve", run.PREFIX, run.MATCHED_FILE
+    )
+    matched = run.matched_views(scens)
+    cons = [c for c in run.contenders(True, True) if c.server in servers and c.library in LIBS]
+    opts = run.ServerOptions()
+    logdir = run.corpus_mod.WORK / "logs"
+    logdir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    t0 = time.monotonic()
+    for c in cons:
+        out = Path(tempfile.mkdtemp(prefix="cg-"))
+        srv = CountedServer(c, opts, logdir, out)
+        try:
+            srv.wait_ready(timeout=300)
+            for sc in scens:
+                if c.is_bare:
+                    if run.base_key(sc.key) != "pass":
+                        continue
+                    timed = sc
+                elif c.library == "matched":
+                    if sc.key not in matched:
+                        continue
+                    timed = matched[sc.key]
+                else:
+                    timed = sc
+                chk = run.verify(c, timed, srv.port, corp)
+                if not chk.ok:
+                    print(f"  ! {c.key} {sc.key}: WRONG ({chk.note}), not counted")
+                    continue
+                run.run_wrk(srv.port, timed, chk.wrk_headers, 1)  # warm-up
+                r = per_request(srv, timed, chk.wrk_headers)
+                rows.append({"contender": c.key, "library": c.library, "server": c.server,
+                             "scenario": sc.key, **r})  # fmt: skip
+                line = f"{r['instr']:,.0f} instr/request, spread {r['spread']:.1%}"
+                print(f"  {c.key:28s} {sc.key:14s} {line} ({r['requests']} requests, "
+                      f"{r['errors']} socket errors)")  # fmt: skip
+        except RuntimeError as exc:
+            print(f"  ! {c.key}: {exc}")
+        finally:
+            srv.stop()
+            shutil.rmtree(out, ignore_errors=True)
+    text = report(rows, scens, args, time.monotonic() - t0)
+    print(text)
+    run.RESULTS.mkdir(exist_ok=True)
+    (run.RESULTS / "server_instructions.md").write_text(text)
+    (run.RESULTS / "server_instructions.json").write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+def _count(v: float | None) -> str:
+    return "-" if v is None else f"{v:,.0f}"
+
+
+def _ratio(ref: float | None, v: float | None) -> str:
+    return "-" if v is None or ref is None else f"{ref / v:.3f}"
+
+
+def report(
+    rows: list[dict], scens: list[run.Scenario], args: argparse.Namespace, secs: float
+) -> str:
+    cell = {(r["server"], r["library"], r["scenario"]): r["instr"] for r in rows}
+    spread = {(r["server"], r["library"], r["scenario"]): r["spread"] for r in rows}
+    cmd = "python benchmarks/bench_server_instructions.py " + " ".join(sys.argv[1:])
+    lines = [
+        "# CPU instructions per request on real servers (valgrind)\n",
+        f"Generated by `{cmd.strip()}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+        f"in {secs / 60:.0f} min: each server under callgrind, loaded by wrk; a cell is the "
+        f"median of {ROUNDS} counts of {SECONDS} s each, in instructions per answered request "
+        "(`spread`: the largest over the smallest of them, minus one). `ratio` is the "
+        "reference's count over staticserve's (the header-matched app's; the bare app's for "
+        "the pass-through): the throughput ratio at equal instructions per cycle. A peer's "
+        "ratio is against the same reference.\n",
+    ]
+    for server in dict.fromkeys(r["server"] for r in rows):
+        lines.append(f"## {server}\n")
+        lines.append("| scenario | reference | staticserve | ratio | spread | peer | peer ratio |")
+        lines.append("|---|---:|---:|---:|---:|---|---:|")
+        for sc in scens:
+            ref_lib = "bare" if run.base_key(sc.key) == "pass" else "matched"
+            ref = cell.get((server, ref_lib, sc.key))
+            ours = cell.get((server, "staticserve", sc.key))
+            peer = next((lib for lib in ("servestatic", "whitenoise")
+                         if (server, lib, sc.key) in cell), None)  # fmt: skip
+            theirs = cell.get((server, peer, sc.key)) if peer else None
+            worst = max(spread.get((server, lib, sc.key), 0.0) for lib in (ref_lib, "staticserve"))
+            lines.append(f"| {sc.key} | {_count(ref)} | {_count(ours)} | {_ratio(ref, ours)} | "
+                         f"{worst:.1%} | {peer or '-'} {_count(theirs)} | "
+                         f"{_ratio(ref, theirs)} |")  # fmt: skip
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
