@@ -41,8 +41,7 @@ static PyObject *s_type, *s_http, *s_path, *s_root_path, *s_method, *s_headers, 
     *s_plan_get, *s_plan_head, *s_plan_not_modified, *s_head_plan, *s_not_modified_plan,
     *s_status_line, *s_str_headers, *s_path_info, *s_request_method, *s_http_range,
     *s_http_if_match, *s_http_if_unmodified_since, *s_http_accept_encoding,
-    *s_http_if_none_match, *s_http_if_modified_since, *s_slash, *s_monotonic, *s_str_headers_slot,
-    *s_asgi_shapes;
+    *s_http_if_none_match, *s_http_if_modified_since, *s_slash, *s_monotonic, *s_str_headers_slot;
 
 /* ------------------------------------------------------- slot attributes */
 
@@ -53,13 +52,11 @@ static PyObject *s_type, *s_http, *s_path, *s_root_path, *s_method, *s_headers, 
  * through PyObject_GetAttr. */
 enum {
     A_CHECKED_AT, A_VARIANTS, A_NEGOTIATED, A_ETAG, A_PLAN_GET, A_PLAN_HEAD,
-    A_PLAN_NOT_MODIFIED, A_BODY, A_STATUS, A_STATUS_LINE, A_HEADERS, A_STR_HEADERS, A_ASGI_SHAPES,
-    A_COUNT
+    A_PLAN_NOT_MODIFIED, A_BODY, A_STATUS, A_STATUS_LINE, A_HEADERS, A_STR_HEADERS, A_COUNT
 };
 static PyObject **slot_names[A_COUNT] = {
     &s_checked_at, &s_variants, &s_negotiated, &s_etag, &s_plan_get, &s_plan_head,
     &s_plan_not_modified, &s_body, &s_status, &s_status_line, &s_headers, &s_str_headers_slot,
-    &s_asgi_shapes,
 };
 static struct {
     PyTypeObject *type; /* a strong reference once learned */
@@ -447,50 +444,66 @@ fresh_list(PyObject *headers)
     return list;
 }
 
-/* The plan's two ASGI messages with all but the header list filled in,
- * built on its first response and kept on the plan (Plan._asgi_shapes):
- * copying a dict costs about a third of filling a new one key by key. */
+/* The ASGI messages' shapes, copied per response: a copy costs about a third
+ * of filling a new dict key by key.  The start's status is filled in for the
+ * two the fast path sends (200, 304); no per-plan copy is kept, since a
+ * worker holds thousands of plans (issue 14's memory budget). */
+static PyObject *start_200, *start_304, *start_any, *body_shape;
+
 static PyObject *
-asgi_shapes(PyObject *plan, PyObject *status, PyObject *body)
+start_shape(PyObject *status)
 {
-    PyObject *shapes = get(plan, A_ASGI_SHAPES);
-    if (shapes == NULL || PyTuple_CheckExact(shapes))
-        return shapes;
-    Py_DECREF(shapes);
-    PyObject *start = PyDict_New(), *message = PyDict_New();
-    if (start != NULL && message != NULL && PyDict_SetItem(start, s_type, s_start) == 0 &&
-        PyDict_SetItem(start, s_status, status) == 0 &&
-        PyDict_SetItem(start, s_headers, Py_None) == 0 &&
-        PyDict_SetItem(message, s_type, s_body_type) == 0 &&
-        PyDict_SetItem(message, s_body, body) == 0)
-        shapes = PyTuple_Pack(2, start, message);
-    Py_XDECREF(start);
-    Py_XDECREF(message);
-    if (shapes != NULL && PyObject_SetAttr(plan, s_asgi_shapes, shapes) < 0)
-        Py_CLEAR(shapes);
-    return shapes;
+    PyObject *shape;
+    long code = PyLong_AsLong(status);
+    if (code == -1 && PyErr_Occurred())
+        return NULL;
+    shape = code == 200 ? start_200 : code == 304 ? start_304 : start_any;
+    PyObject *start = PyDict_Copy(shape);
+    if (start != NULL && shape == start_any && PyDict_SetItem(start, s_status, status) < 0)
+        Py_CLEAR(start);
+    return start;
+}
+
+static int
+build_shapes(void)
+{
+    PyObject *ok = PyLong_FromLong(200), *not_modified = PyLong_FromLong(304);
+    start_200 = PyDict_New();
+    start_304 = PyDict_New();
+    start_any = PyDict_New();
+    body_shape = PyDict_New();
+    int failed = ok == NULL || not_modified == NULL || start_200 == NULL || start_304 == NULL ||
+                 start_any == NULL || body_shape == NULL;
+    PyObject *starts[3] = {start_200, start_304, start_any};
+    PyObject *codes[3] = {ok, not_modified, Py_None};
+    for (int i = 0; i < 3 && !failed; i++)
+        failed = PyDict_SetItem(starts[i], s_type, s_start) < 0 ||
+                 PyDict_SetItem(starts[i], s_status, codes[i]) < 0 ||
+                 PyDict_SetItem(starts[i], s_headers, Py_None) < 0;
+    failed = failed || PyDict_SetItem(body_shape, s_type, s_body_type) < 0 ||
+             PyDict_SetItem(body_shape, s_body, Py_None) < 0;
+    Py_XDECREF(ok);
+    Py_XDECREF(not_modified);
+    return failed ? -1 : 0;
 }
 
 static PyObject *
 asgi_messages(PyObject *plan)
 {
     PyObject *status = NULL, *start = NULL, *message = NULL, *result = NULL, *list = NULL;
-    PyObject *shapes = NULL;
     PyObject *body = memory_body(plan, &status, A_STATUS);
     if (body == NULL || body == Py_False)
         return body;
     PyObject *headers = get(plan, A_HEADERS);
-    if (headers == NULL || (shapes = asgi_shapes(plan, status, body)) == NULL)
-        goto done;
-    list = fresh_list(headers);
-    start = list == NULL ? NULL : PyDict_Copy(PyTuple_GET_ITEM(shapes, 0));
-    message = start == NULL ? NULL : PyDict_Copy(PyTuple_GET_ITEM(shapes, 1));
-    if (message == NULL || PyDict_SetItem(start, s_headers, list) < 0)
+    list = headers == NULL ? NULL : fresh_list(headers);
+    start = list == NULL ? NULL : start_shape(status);
+    message = start == NULL ? NULL : PyDict_Copy(body_shape);
+    if (message == NULL || PyDict_SetItem(start, s_headers, list) < 0 ||
+        PyDict_SetItem(message, s_body, body) < 0)
         goto done;
     result = PyTuple_Pack(2, start, message);
 done:
     Py_XDECREF(headers);
-    Py_XDECREF(shapes);
     Py_XDECREF(list);
     Py_XDECREF(start);
     Py_XDECREF(message);
@@ -1075,7 +1088,6 @@ intern_all(void)
     I(s_slash, "/");
     I(s_monotonic, "monotonic");
     I(s_str_headers_slot, "_str_headers");
-    I(s_asgi_shapes, "_asgi_shapes");
 #undef I
     return 0;
 }
@@ -1097,7 +1109,7 @@ PyInit__speedups(void)
     Py_DECREF(time_module);
     if (time_monotonic == NULL)
         return NULL;
-    if (intern_all() < 0 || PyType_Ready(&LookupType) < 0 ||
+    if (intern_all() < 0 || build_shapes() < 0 || PyType_Ready(&LookupType) < 0 ||
         PyType_Ready(&MarkingSendType) < 0 || PyType_Ready(&MarkingStartType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&speedups_module);

@@ -109,7 +109,7 @@ def _status_line(status: int) -> str:
 class Plan:
     """What to send: built by :mod:`staticserve.http`, executed by an adapter."""
 
-    __slots__ = ("_asgi_shapes", "_str_headers", "body", "headers", "status", "status_line")
+    __slots__ = ("_str_headers", "body", "headers", "status", "status_line")
 
     def __init__(self, status: int, headers: Headers, body: Body) -> None:
         self.status = status
@@ -117,9 +117,6 @@ class Plan:
         self.body = body
         self.status_line = _status_line(status)
         self._str_headers: list[tuple[str, str]] | None = None
-        # The C fast path's ASGI message dicts for this plan, copied per
-        # response (staticserve/_speedups.c, asgi_messages).
-        self._asgi_shapes: tuple[dict[str, object], dict[str, object]] | None = None
 
     def str_headers(self) -> list[tuple[str, str]]:
         """Headers as WSGI wants them (latin-1 ``str``), computed once per plan."""
