@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", action="append", default=[], help="servers (default: all)")
     ap.add_argument("--connections", type=int, nargs="+", default=[32, 256])
+    ap.add_argument("--out", type=Path, default=run.RESULTS, help="where the .md and .json go")
     args = ap.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     for tool in ("valgrind", "callgrind_control", "wrk"):
@@ -172,9 +173,9 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(out, ignore_errors=True)
     text = report(rows, scens, args, time.monotonic() - t0)
     print(text)
-    run.RESULTS.mkdir(exist_ok=True)
-    (run.RESULTS / "server_instructions.md").write_text(text)
-    (run.RESULTS / "server_instructions.json").write_text(json.dumps(rows, indent=1))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "server_instructions.md").write_text(text)
+    (args.out / "server_instructions.json").write_text(json.dumps(rows, indent=1))
     return 0
 
 
@@ -215,9 +216,10 @@ def report(
             peer = next((lib for lib in ("servestatic", "whitenoise")
                          if (server, lib, sc.key) in cell), None)  # fmt: skip
             theirs = cell.get((server, peer, sc.key)) if peer else None
-            worst = max(spread.get((server, lib, sc.key), 0.0) for lib in (ref_lib, "staticserve"))
+            spreads = [spread.get((server, lib, sc.key)) for lib in (ref_lib, "staticserve")]
+            worst = "-" if None in spreads else f"{max(spreads):.1%}"
             lines.append(f"| {sc.key} | {_count(ref)} | {_count(ours)} | {_ratio(ref, ours)} | "
-                         f"{worst:.1%} | {peer or '-'} {_count(theirs)} | "
+                         f"{worst} | {peer or '-'} {_count(theirs)} | "
                          f"{_ratio(ref, theirs)} |")  # fmt: skip
         lines.append("")
     return "\n".join(lines)
