@@ -327,8 +327,8 @@ def _warn_if_mounted_over_prefix(root_path: str, path: str, files: StaticFiles) 
         return False
     prefix = next(p for p in files.prefixes if url.startswith(p))
     logger.warning(
-        "staticserve: %s is a miss: StaticServe is mounted at %s and looks its path %s "
-        "up under prefix=%r, so it serves %s...; to serve the mount point, pass "
+        "staticserve: %s is a miss: StaticServe is mounted at %s, where it looks %s up "
+        "under prefix=%r and so serves %s...; to serve the mount point itself, pass "
         "prefix='/' (StaticServe(None, root=..., prefix='/')), or wrap the app instead "
         "of mounting StaticServe",
         url, root_path, path, prefix, root_path + prefix,
