@@ -389,3 +389,34 @@ def test_range_and_preconditions_are_honoured_beside_the_fast_path(
     call(app, environ("/static/css/site.css"))  # loaded: the fast path applies
     response, _ = call(app, environ("/static/css/site.css", **{key: value}))
     assert response.status.split()[0] == status
+
+
+# PEP 3333 lets the server (and so any middleware) change the header list it
+# is handed "in any way it desires": each answer's list is its own.
+FRESH_HEADER_CASES = {
+    "memory GET": ("/static/css/site.css", "GET", {"HTTP_ACCEPT_ENCODING": "br"}),
+    "HEAD": ("/static/css/site.css", "HEAD", {}),
+    "304": ("/static/css/site.css", "GET", "tag"),
+    "file": ("/static/big.bin", "GET", {}),
+    "404": ("/static/nope.css", "GET", {}),
+}
+
+
+@pytest.mark.parametrize("case", FRESH_HEADER_CASES)
+def test_a_middleware_changing_the_header_list_leaves_the_next_answer_alone(
+    static_tree: StaticTree, case: str
+) -> None:
+    path, method, extra = FRESH_HEADER_CASES[case]
+    app = StaticServeWSGI(None, root=static_tree.root)
+    if extra == "tag":
+        extra = {"HTTP_IF_NONE_MATCH": call(app, environ(path))[0].headers["etag"]}
+    clean = call(app, environ(path, method, **extra))[0].header_list
+
+    def changing(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        del headers[0]
+        headers.append(("Content-Encoding", "gzip"))
+
+    for _ in range(2):
+        iterable = app(environ(path, method, **extra), changing)
+        getattr(iterable, "close", lambda: None)()
+    assert call(app, environ(path, method, **extra))[0].header_list == clean
