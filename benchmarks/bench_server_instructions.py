@@ -142,16 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             srv.wait_ready(timeout=300)
             for sc in scens:
-                if c.is_bare:
-                    if run.base_key(sc.key) != "pass":
-                        continue
-                    timed = sc
-                elif c.library == "matched":
-                    if sc.key not in matched:
-                        continue
-                    timed = matched[sc.key]
-                else:
-                    timed = sc
+                timed = run.timed_scenario(c, sc, matched)
+                if timed is None or (c.is_bare and run.base_key(sc.key) != "pass"):
+                    continue  # the bare app is only the pass-through's reference
                 chk = run.verify(c, timed, srv.port, corp)
                 if not chk.ok:
                     print(f"  ! {c.key} {sc.key}: WRONG ({chk.note}), not counted")

@@ -596,6 +596,18 @@ def matched_views(scens: list[Scenario]) -> dict[str, Scenario]:
     return out
 
 
+def timed_scenario(c: Contender, sc: Scenario, matched: dict[str, Scenario]) -> Scenario | None:
+    """What ``c`` is timed on in ``sc``'s slot: the bare ceiling, the matched
+    app's view of ``sc``, or ``sc`` itself; None when ``c`` has nothing to time there."""
+    if c.is_bare:
+        if sc.key == "big":
+            return None  # a req/s ceiling says nothing about MB/s
+        return ceiling_for(sc)
+    if c.library == "matched":
+        return matched.get(sc.key)
+    return sc
+
+
 def measure_group(cons, scens, matched, extras, corp, opts, duration, warmup, logdir, log, rot):
     """Measure every contender of one server together; returns result rows.
 
@@ -648,16 +660,9 @@ def measure_group(cons, scens, matched, extras, corp, opts, duration, warmup, lo
         for i, sc in enumerate(scens):
             k = (rot + i) % len(live) if live else 0
             for c in live[k:] + live[:k]:
-                if c.is_bare:
-                    if sc.key == "big":
-                        continue  # a req/s ceiling says nothing about MB/s
-                    timed = ceiling_for(sc)
-                elif c.library == "matched":
-                    if sc.key not in matched:
-                        continue
-                    timed = matched[sc.key]
-                else:
-                    timed = sc
+                timed = timed_scenario(c, sc, matched)
+                if timed is None:
+                    continue
                 chk = checks.get((c.key, timed.key))
                 if chk is None or not chk.ok:
                     continue

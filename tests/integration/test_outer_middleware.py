@@ -55,6 +55,10 @@ def get(client: httpx.Client, path: str, **headers: str) -> Answer:
     return Answer(response.status_code, response.headers, body)
 
 
+def get_identity(client: httpx.Client, path: str, **headers: str) -> Answer:
+    return get(client, path, **{"accept-encoding": "identity"}, **headers)
+
+
 def assert_identity(answer: Answer, data: bytes) -> None:
     assert answer.status == 200
     assert "content-encoding" not in answer.headers
@@ -71,9 +75,7 @@ def test_gzip_by_the_outer_middleware_does_not_reach_an_identity_answer(
         assert compressed.status == 200
         assert compressed.headers["content-encoding"] == "gzip"
         assert gzip.decompress(compressed.body) == REPORT
-        assert_identity(
-            get(client, "/static/data/report.json", **{"accept-encoding": "identity"}), REPORT
-        )
+        assert_identity(get_identity(client, "/static/data/report.json"), REPORT)
 
 
 def test_an_echoed_origin_does_not_reach_the_next_answer(
@@ -81,13 +83,13 @@ def test_an_echoed_origin_does_not_reach_the_next_answer(
 ) -> None:
     client, tree = server
     css = tree.read("css/site.css")
-    plain = get(client, "/static/css/site.css", **{"accept-encoding": "identity"})
+    plain = get_identity(client, "/static/css/site.css")
     assert_identity(plain, css)
     for origin in [*ORIGINS, *ORIGINS]:
-        cors = get(client, "/static/css/site.css", origin=origin, **{"accept-encoding": "identity"})
+        cors = get_identity(client, "/static/css/site.css", origin=origin)
         assert_identity(cors, css)
         assert cors.headers["access-control-allow-origin"] == origin
-        again = get(client, "/static/css/site.css", **{"accept-encoding": "identity"})
+        again = get_identity(client, "/static/css/site.css")
         assert_identity(again, css)
         assert again.headers.get("access-control-allow-origin") == plain.headers.get(
             "access-control-allow-origin"
@@ -104,10 +106,7 @@ def test_a_precompressed_answer_passes_the_outer_gzip_untouched(
         assert br.headers["content-encoding"] == "br"
         assert br.body == tree.read("css/site.css.br")
         assert br.headers["content-length"] == str(len(br.body))
-        assert_identity(
-            get(client, "/static/css/site.css", **{"accept-encoding": "identity"}),
-            tree.read("css/site.css"),
-        )
+        assert_identity(get_identity(client, "/static/css/site.css"), tree.read("css/site.css"))
 
 
 def test_a_miss_under_the_prefix_reaches_starlette_marked_no_store(
