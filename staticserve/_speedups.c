@@ -1050,6 +1050,462 @@ static PyTypeObject LookupType = {
     .tp_methods = Lookup_methods,
 };
 
+/* ------------------------------------------------------------ the fronts */
+
+/* ASGIFront / WSGIFront: the base classes of the adapters (asgi.StaticServe,
+ * wsgi.StaticServeWSGI), whose calls they are.  Why: a server calling an
+ * instance of a Python class pays for the __call__ lookup and a Python frame
+ * (and, for an ``async def``, a coroutine) before any work; with the call in
+ * C, a hit runs no bytecode at all (issue 14: the cost per request over a
+ * header-matched replay).  The call asks the Lookup in ``_fast`` and
+ *   answers a hit itself (ASGI: a Sending, the awaitable of the two sends;
+ *   WSGI: start_response, then the body list);
+ *   returns the wrapped app's own call for a request that is not ours (with
+ *   the marking send / start_response for a plain miss under the prefix);
+ *   returns ``self._serve(...)``, the adapter's Python path, for everything
+ *   else, and always when ``_fast`` is None (the pure-Python path). */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *app;  /* the wrapped app, or None / NULL */
+    PyObject *fast; /* a Lookup, or None / NULL: the Python path */
+} Front;
+
+static PyObject *s_serve;
+
+static int
+Front_traverse(Front *self, visitproc visit, void *arg)
+{
+    /* (a heap subclass's subtype_traverse visits the type) */
+    Py_VISIT(self->app);
+    Py_VISIT(self->fast);
+    return 0;
+}
+
+static int
+Front_clear(Front *self)
+{
+    Py_CLEAR(self->app);
+    Py_CLEAR(self->fast);
+    return 0;
+}
+
+/* (a heap subclass's subtype_dealloc calls this, then releases the type) */
+static void
+Front_dealloc(Front *self)
+{
+    PyObject_GC_UnTrack(self);
+    Front_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The adapter's Python path: ``self._serve(*args, **kwargs)``. */
+static PyObject *
+front_python(Front *self, PyObject *args, PyObject *kwargs)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if (kwargs == NULL && n <= 3) {
+        PyObject *stack[4] = {(PyObject *)self};
+        for (Py_ssize_t i = 0; i < n; i++)
+            stack[i + 1] = PyTuple_GET_ITEM(args, i);
+        return PyObject_VectorcallMethod(s_serve, stack, (size_t)n + 1, NULL);
+    }
+    PyObject *method = PyObject_GetAttr((PyObject *)self, s_serve);
+    if (method == NULL)
+        return NULL;
+    PyObject *result = PyObject_Call(method, args, kwargs);
+    Py_DECREF(method);
+    return result;
+}
+
+/* The Lookup to ask for this call, or NULL for the Python path. */
+static Lookup *
+front_lookup(Front *self, PyObject *args, PyObject *kwargs, Py_ssize_t nargs)
+{
+    if (kwargs != NULL || PyTuple_GET_SIZE(args) != nargs || self->fast == NULL ||
+        !Py_IS_TYPE(self->fast, &LookupType) || ((Lookup *)self->fast)->entries == NULL)
+        return NULL;
+    return (Lookup *)self->fast;
+}
+
+/* Anything but a hit (``answer`` is consumed): the app's own call with
+ * ``args`` (None: not ours), or with the marking in place of their last item
+ * (a callable: a plain miss), or the Python path (False, or no app). */
+static PyObject *
+front_pass(Front *self, PyObject *answer, PyObject *args)
+{
+    PyObject *app = self->app;
+    if (answer == Py_False || app == NULL || app == Py_None) {
+        Py_DECREF(answer);
+        return front_python(self, args, NULL);
+    }
+    Py_INCREF(app); /* the call may replace self.app */
+    PyObject *result;
+    if (answer == Py_None)
+        result = PyObject_Call(app, args, NULL);
+    else {
+        Py_ssize_t n = PyTuple_GET_SIZE(args);
+        PyObject *stack[3];
+        for (Py_ssize_t i = 0; i < n - 1; i++)
+            stack[i] = PyTuple_GET_ITEM(args, i);
+        stack[n - 1] = answer;
+        result = PyObject_Vectorcall(app, stack, (size_t)n, NULL);
+    }
+    Py_DECREF(app);
+    Py_DECREF(answer);
+    return result;
+}
+
+static PyObject *sending_new(PyObject *send, PyObject *messages);
+
+/* ASGIFront(scope, receive, send) */
+static PyObject *
+ASGIFront_call(Front *self, PyObject *args, PyObject *kwargs)
+{
+    Lookup *lookup = front_lookup(self, args, kwargs, 3);
+    if (lookup == NULL)
+        return front_python(self, args, kwargs);
+    PyObject *send = PyTuple_GET_ITEM(args, 2);
+    PyObject *answer = Lookup_asgi(lookup, PyTuple_GET_ITEM(args, 0), send);
+    if (answer == NULL)
+        return NULL;
+    if (PyTuple_CheckExact(answer)) {
+        PyObject *sending = sending_new(send, answer);
+        Py_DECREF(answer);
+        return sending;
+    }
+    return front_pass(self, answer, args);
+}
+
+/* WSGIFront(environ, start_response) */
+static PyObject *
+WSGIFront_call(Front *self, PyObject *args, PyObject *kwargs)
+{
+    Lookup *lookup = front_lookup(self, args, kwargs, 2);
+    if (lookup == NULL)
+        return front_python(self, args, kwargs);
+    PyObject *start_response = PyTuple_GET_ITEM(args, 1);
+    PyObject *answer = Lookup_wsgi(lookup, PyTuple_GET_ITEM(args, 0), start_response);
+    if (answer == NULL)
+        return NULL;
+    if (!PyTuple_CheckExact(answer))
+        return front_pass(self, answer, args);
+    /* (status line, header list, [body]) */
+    PyObject *started = PyObject_CallFunctionObjArgs(
+        start_response, PyTuple_GET_ITEM(answer, 0), PyTuple_GET_ITEM(answer, 1), NULL);
+    PyObject *body = started == NULL ? NULL : Py_NewRef(PyTuple_GET_ITEM(answer, 2));
+    Py_XDECREF(started);
+    Py_DECREF(answer);
+    return body;
+}
+
+static PyMemberDef Front_members[] = {
+    {"app", T_OBJECT_EX, offsetof(Front, app), 0, "The wrapped app, or None."},
+    {"_fast", T_OBJECT_EX, offsetof(Front, fast), 0,
+     "The Lookup this front asks first, or None: the adapter's Python path only."},
+    {NULL},
+};
+
+static PyTypeObject ASGIFrontType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "staticserve._speedups.ASGIFront",
+    .tp_basicsize = sizeof(Front),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The call of asgi.StaticServe (see the module's comment on the fronts).",
+    .tp_new = PyType_GenericNew,
+    .tp_call = (ternaryfunc)ASGIFront_call,
+    .tp_members = Front_members,
+    .tp_traverse = (traverseproc)Front_traverse,
+    .tp_clear = (inquiry)Front_clear,
+    .tp_dealloc = (destructor)Front_dealloc,
+};
+
+static PyTypeObject WSGIFrontType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "staticserve._speedups.WSGIFront",
+    .tp_basicsize = sizeof(Front),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The call of wsgi.StaticServeWSGI (see the module's comment on the fronts).",
+    .tp_new = PyType_GenericNew,
+    .tp_call = (ternaryfunc)WSGIFront_call,
+    .tp_members = Front_members,
+    .tp_traverse = (traverseproc)Front_traverse,
+    .tp_clear = (inquiry)Front_clear,
+    .tp_dealloc = (destructor)Front_dealloc,
+};
+
+/* ---------------------------------------------------------------- Sending */
+
+/* The awaitable an ASGI hit returns: ``await send(start); await send(body)``
+ * as a coroutine in C (send, throw and close as a coroutine has them, so that
+ * collections.abc.Coroutine and asyncio.iscoroutine accept it). */
+typedef struct {
+    PyObject_HEAD
+    PyObject *send;
+    PyObject *messages; /* (start, body), or NULL once both went to send */
+    PyObject *inner;    /* the iterator of the send being awaited, or NULL */
+    int sent;           /* how many messages went to send */
+} Sending;
+
+static PyTypeObject SendingType;
+
+static PyObject *
+sending_new(PyObject *send, PyObject *messages)
+{
+    Sending *s = PyObject_GC_New(Sending, &SendingType);
+    if (s == NULL)
+        return NULL;
+    s->send = Py_NewRef(send);
+    s->messages = Py_NewRef(messages);
+    s->inner = NULL;
+    s->sent = 0;
+    PyObject_GC_Track(s);
+    return (PyObject *)s;
+}
+
+static int
+Sending_traverse(Sending *s, visitproc visit, void *arg)
+{
+    Py_VISIT(s->send);
+    Py_VISIT(s->messages);
+    Py_VISIT(s->inner);
+    return 0;
+}
+
+static int
+Sending_clear(Sending *s)
+{
+    Py_CLEAR(s->send);
+    Py_CLEAR(s->messages);
+    Py_CLEAR(s->inner);
+    return 0;
+}
+
+static void
+Sending_dealloc(Sending *s)
+{
+    PyObject_GC_UnTrack(s);
+    Sending_clear(s);
+    PyObject_GC_Del(s);
+}
+
+/* The iterator ``await awaitable`` drives (what the interpreter's
+ * GET_AWAITABLE takes): a coroutine itself, else its __await__(). */
+static PyObject *
+awaitable_iter(PyObject *awaitable)
+{
+    if (PyCoro_CheckExact(awaitable))
+        return Py_NewRef(awaitable);
+    PyAsyncMethods *am = Py_TYPE(awaitable)->tp_as_async;
+    if (am != NULL && am->am_await != NULL) {
+        PyObject *iter = am->am_await(awaitable);
+        if (iter != NULL && (PyCoro_CheckExact(iter) || !PyIter_Check(iter))) {
+            PyErr_Format(PyExc_TypeError, "__await__() returned %s, not an iterator",
+                         PyCoro_CheckExact(iter) ? "a coroutine" : Py_TYPE(iter)->tp_name);
+            Py_CLEAR(iter);
+        }
+        return iter;
+    }
+    PyErr_Format(PyExc_TypeError, "object %.100s can't be used in 'await' expression",
+                 Py_TYPE(awaitable)->tp_name);
+    return NULL;
+}
+
+/* ``obj.<name>`` in *out: 1 found, 0 not there (*out NULL), -1 error. */
+static int
+optional_attr(PyObject *obj, const char *name, PyObject **out)
+{
+    *out = PyObject_GetAttrString(obj, name);
+    if (*out != NULL)
+        return 1;
+    if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+        return -1;
+    PyErr_Clear();
+    return 0;
+}
+
+/* Finished, for good (an error, a close, or both sends done). */
+static void
+sending_finish(Sending *s)
+{
+    Py_CLEAR(s->inner);
+    Py_CLEAR(s->messages);
+    s->sent = 2;
+}
+
+/* Resume with ``arg`` sent into the send being awaited; then the next send. */
+static PySendResult
+Sending_am_send(Sending *s, PyObject *arg, PyObject **result)
+{
+    for (;;) {
+        if (s->inner == NULL) {
+            if (s->messages == NULL) {
+                *result = Py_NewRef(Py_None);
+                return PYGEN_RETURN;
+            }
+            PyObject *awaitable =
+                PyObject_CallOneArg(s->send, PyTuple_GET_ITEM(s->messages, s->sent));
+            s->sent++;
+            if (s->sent == 2)
+                Py_CLEAR(s->messages);
+            s->inner = awaitable == NULL ? NULL : awaitable_iter(awaitable);
+            Py_XDECREF(awaitable);
+            if (s->inner == NULL) {
+                sending_finish(s);
+                *result = NULL;
+                return PYGEN_ERROR;
+            }
+            arg = Py_None;
+        }
+        PySendResult r = PyIter_Send(s->inner, arg, result);
+        if (r == PYGEN_NEXT)
+            return r;
+        if (r == PYGEN_ERROR) {
+            sending_finish(s);
+            return r;
+        }
+        Py_DECREF(*result); /* what send returned */
+        Py_CLEAR(s->inner);
+    }
+}
+
+/* The iterator protocol's answer for a send result: a yielded value, or
+ * NULL (with StopIteration set when ``raise_stop``, else none: tp_iternext). */
+static PyObject *
+sending_step_result(PySendResult r, PyObject *result, int raise_stop)
+{
+    if (r == PYGEN_NEXT || r == PYGEN_ERROR)
+        return result;
+    if (raise_stop) {
+        if (result == Py_None)
+            PyErr_SetNone(PyExc_StopIteration);
+        else {
+            PyObject *stop = PyObject_CallOneArg(PyExc_StopIteration, result);
+            if (stop != NULL) {
+                PyErr_SetObject(PyExc_StopIteration, stop);
+                Py_DECREF(stop);
+            }
+        }
+    }
+    Py_DECREF(result);
+    return NULL;
+}
+
+static PyObject *
+Sending_iternext(Sending *s)
+{
+    PyObject *result;
+    PySendResult r = Sending_am_send(s, Py_None, &result);
+    return sending_step_result(r, result, 0);
+}
+
+static PyObject *
+Sending_send(Sending *s, PyObject *arg)
+{
+    PyObject *result;
+    PySendResult r = Sending_am_send(s, arg, &result);
+    return sending_step_result(r, result, 1);
+}
+
+/* throw(exc) / throw(type[, value[, traceback]]): into the send being
+ * awaited when it has a throw (a task cancelled mid-send), else raised here. */
+static PyObject *
+Sending_throw(Sending *s, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "throw() takes 1 to 3 arguments");
+        return NULL;
+    }
+    if (s->inner != NULL) {
+        PyObject *throw_ = NULL;
+        if (optional_attr(s->inner, "throw", &throw_) < 0) {
+            sending_finish(s);
+            return NULL;
+        }
+        if (throw_ != NULL) {
+            PyObject *yielded = PyObject_Vectorcall(throw_, args, (size_t)nargs, NULL);
+            Py_DECREF(throw_);
+            if (yielded != NULL)
+                return yielded; /* the send goes on */
+            if (!PyErr_ExceptionMatches(PyExc_StopIteration)) {
+                sending_finish(s);
+                return NULL;
+            }
+            /* The send finished: on to the next one. */
+            PyErr_Clear();
+            Py_CLEAR(s->inner);
+            return Sending_send(s, Py_None);
+        }
+    }
+    sending_finish(s);
+    PyObject *first = args[0];
+    if (PyExceptionInstance_Check(first)) {
+        if (nargs > 1 && args[1] != Py_None) {
+            PyErr_SetString(PyExc_TypeError, "instance exception may not have a separate value");
+            return NULL;
+        }
+        PyErr_SetObject((PyObject *)Py_TYPE(first), first);
+    }
+    else if (PyExceptionClass_Check(first))
+        PyErr_SetObject(first, nargs > 1 ? args[1] : Py_None);
+    else
+        PyErr_SetString(PyExc_TypeError,
+                        "exceptions must be classes or instances deriving from BaseException");
+    return NULL;
+}
+
+static PyObject *
+Sending_close(Sending *s, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *inner = s->inner;
+    s->inner = NULL;
+    sending_finish(s);
+    if (inner == NULL)
+        Py_RETURN_NONE;
+    PyObject *close = NULL;
+    int found = optional_attr(inner, "close", &close);
+    Py_DECREF(inner);
+    if (found <= 0)
+        return found < 0 ? NULL : Py_NewRef(Py_None);
+    PyObject *result = PyObject_CallNoArgs(close);
+    Py_DECREF(close);
+    return result;
+}
+
+static PyObject *
+Sending_await(Sending *s)
+{
+    return Py_NewRef((PyObject *)s);
+}
+
+static PyAsyncMethods Sending_async = {
+    .am_await = (unaryfunc)Sending_await,
+    .am_send = (sendfunc)Sending_am_send,
+};
+
+static PyMethodDef Sending_methods[] = {
+    {"send", (PyCFunction)Sending_send, METH_O, "send(value): resume the send being awaited."},
+    {"throw", (PyCFunction)(void (*)(void))Sending_throw, METH_FASTCALL,
+     "throw(exc): raise exc into the send being awaited."},
+    {"close", (PyCFunction)Sending_close, METH_NOARGS, "Stop; the send being awaited is closed."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject SendingType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "staticserve._speedups.Sending",
+    .tp_basicsize = sizeof(Sending),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "await send(start); await send(body): an ASGI hit's answer.",
+    .tp_as_async = &Sending_async,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)Sending_iternext,
+    .tp_methods = Sending_methods,
+    .tp_traverse = (traverseproc)Sending_traverse,
+    .tp_clear = (inquiry)Sending_clear,
+    .tp_dealloc = (destructor)Sending_dealloc,
+};
+
 /* ------------------------------------------------------------------ module */
 
 static int
@@ -1088,6 +1544,7 @@ intern_all(void)
     I(s_slash, "/");
     I(s_monotonic, "monotonic");
     I(s_str_headers_slot, "_str_headers");
+    I(s_serve, "_serve");
 #undef I
     return 0;
 }
@@ -1110,12 +1567,16 @@ PyInit__speedups(void)
     if (time_monotonic == NULL)
         return NULL;
     if (intern_all() < 0 || build_shapes() < 0 || PyType_Ready(&LookupType) < 0 ||
-        PyType_Ready(&MarkingSendType) < 0 || PyType_Ready(&MarkingStartType) < 0)
+        PyType_Ready(&MarkingSendType) < 0 || PyType_Ready(&MarkingStartType) < 0 ||
+        PyType_Ready(&ASGIFrontType) < 0 || PyType_Ready(&WSGIFrontType) < 0 ||
+        PyType_Ready(&SendingType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&speedups_module);
     if (m == NULL)
         return NULL;
-    if (PyModule_AddObjectRef(m, "Lookup", (PyObject *)&LookupType) < 0) {
+    if (PyModule_AddObjectRef(m, "Lookup", (PyObject *)&LookupType) < 0 ||
+        PyModule_AddObjectRef(m, "ASGIFront", (PyObject *)&ASGIFrontType) < 0 ||
+        PyModule_AddObjectRef(m, "WSGIFront", (PyObject *)&WSGIFrontType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -1,6 +1,6 @@
 """Types of the C fast path (``_speedups.c``); see :mod:`staticserve.speedups`."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 class Lookup:
@@ -24,3 +24,13 @@ class Lookup:
     ) -> None: ...
     def asgi(self, scope: Any, send: Any, /) -> Any: ...
     def wsgi(self, environ: Any, start_response: Any, /) -> Any: ...
+
+class ASGIFront:
+    app: Any
+    _fast: Lookup | None
+    def __call__(self, scope: Any, receive: Any, send: Any, /) -> Awaitable[None]: ...
+
+class WSGIFront:
+    app: Any
+    _fast: Lookup | None
+    def __call__(self, environ: Any, start_response: Any, /) -> Iterable[bytes]: ...

@@ -18,6 +18,7 @@ import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Literal
 
+from . import speedups
 from .files import BodyReader, FileChanged
 from .http import COMPLEX_HEADERS, REQUEST_HEADERS, marks_miss, respond_plain
 from .loads import ThreadedLoads
@@ -49,13 +50,15 @@ def route_path(scope: Scope) -> str:
     return path
 
 
-class StaticServe:
+class StaticServe(speedups.ASGIFront):
     """ASGI middleware serving static files in front of ``app``.
 
     ``StaticServe(app, root="static", prefix="/static/", **options)``; with
     ``app=None`` it is a standalone app answering 404 to everything else.
     Options are those of :class:`staticserve.Config`.
     """
+
+    app: ASGIApp | None  # held by the C front where it is built (speedups.py)
 
     def __init__(
         self,
@@ -70,26 +73,20 @@ class StaticServe:
         self.files = files if files is not None else StaticFiles(root, prefix, **options)
         self._loads = ThreadedLoads(self.files)
         self._mount_warned = False
-        # The C fast path (staticserve.speedups), or None: then __call__ is all Python.
-        lookup = self.files.fast_lookup()
-        self._fast = None if lookup is None else lookup.asgi
+        # The C fast path the front asks first (staticserve.speedups), or None:
+        # then the call is all Python.
+        self._fast = self.files.fast_lookup()
+        # What servers inspect to tell ASGI 3 from ASGI 2 (uvicorn's
+        # interface="auto", hypercorn): the call itself is the type's, in C.
+        self.__call__ = self._serve  # type: ignore[method-assign]
 
     def add_files(self, root: str | os.PathLike[str], prefix: str = "/static/") -> None:
         """Serve another directory under another URL prefix."""
         self.files.add_files(root, prefix)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        fast = self._fast
-        if fast is not None:
-            # The C fast path: an answer, or where the request goes (speedups.py).
-            answer = fast(scope, send)
-            if answer.__class__ is tuple:
-                await send(answer[0])
-                await send(answer[1])
-                return
-            if answer is not False and self.app is not None:
-                # Not ours (None), or a miss whose error the marked send marks.
-                return await self.app(scope, receive, send if answer is None else answer)
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The Python path: all of the call where ``_speedups`` is not built or
+        turned off, else what the C front hands on (see speedups.py)."""
         if scope["type"] != "http":
             if self.app is not None:
                 return await self.app(scope, receive, send)
@@ -147,6 +144,9 @@ class StaticServe:
         if not self._mount_warned and scope.get("root_path"):
             self._mount_warned = _warn_if_mounted_over_prefix(scope["root_path"], path, files)
         await _send_plan_bytes(files.errors.not_found, send)
+
+    if not speedups.built():
+        __call__ = _serve  # no C front to inherit the call from
 
     async def _general(
         self, plan: Plan | Literal[False], path: str, scope: Scope, receive: Receive, send: Send

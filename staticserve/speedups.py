@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 
 def _load() -> ModuleType | None:
@@ -38,3 +38,21 @@ def built() -> bool:
 def lookup_class() -> Any | None:
     """``_speedups.Lookup`` when the fast path is on, else None."""
     return _speedups.Lookup if ENABLED and _speedups is not None else None
+
+
+# The adapters' base classes, whose call runs in C (``_speedups.c``, "the
+# fronts"): a hit runs no bytecode, everything else goes to the adapter's
+# ``_serve``. Where the extension is not built they are plain classes, and the
+# adapters make ``_serve`` their ``__call__`` (asgi.py, wsgi.py).
+if TYPE_CHECKING:
+    from ._speedups import ASGIFront as ASGIFront
+    from ._speedups import WSGIFront as WSGIFront
+elif _speedups is not None:
+    ASGIFront, WSGIFront = _speedups.ASGIFront, _speedups.WSGIFront
+else:
+
+    class ASGIFront:
+        pass
+
+    class WSGIFront:
+        pass

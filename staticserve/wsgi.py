@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal
 
+from . import speedups
 from .files import BodyReader
 from .http import COMPLEX_HEADERS, REQUEST_HEADERS, marks_miss, respond_plain
 from .plan import FileSlice, Plan
@@ -33,12 +34,14 @@ def _wsgi_form(prefix: str) -> str:
     return prefix.encode("utf-8").decode("latin-1")
 
 
-class StaticServeWSGI:
+class StaticServeWSGI(speedups.WSGIFront):
     """WSGI middleware serving static files in front of ``app``.
 
     ``StaticServeWSGI(app, root="static", prefix="/static/", **options)``;
     with ``app=None`` it answers 404 to everything else.
     """
+
+    app: WSGIApp | None  # held by the C front where it is built (speedups.py)
 
     def __init__(
         self,
@@ -59,27 +62,19 @@ class StaticServeWSGI:
         self._prefixes = tuple(_wsgi_form(p) for p in self.files.prefixes)
         self._miss_prefixes = tuple(_wsgi_form(p) for p in self.files.miss_prefixes)
         self._miss_header = self.files.miss_header_str()
-        # The C fast path (staticserve.speedups), or None: then __call__ is all Python.
-        lookup = self.files.fast_lookup()
-        self._fast = None if lookup is None else lookup.wsgi
+        # The C fast path the front asks first (staticserve.speedups), or None:
+        # then the call is all Python.
+        self._fast = self.files.fast_lookup()
 
     def add_files(self, root: str | os.PathLike[str], prefix: str = "/static/") -> None:
         """Serve another directory under another URL prefix."""
         self.files.add_files(root, prefix)
 
-    def __call__(
+    def _serve(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        fast = self._fast
-        if fast is not None:
-            # The C fast path: an answer, or where the request goes (speedups.py).
-            answer = fast(environ, start_response)
-            if answer.__class__ is tuple:
-                start_response(answer[0], answer[1])
-                return answer[2]  # type: ignore[no-any-return]
-            if answer is not False and self.app is not None:
-                # Not ours (None), or a miss whose error the marked start_response marks.
-                return self.app(environ, start_response if answer is None else answer)
+        """The Python path: all of the call where ``_speedups`` is not built or
+        turned off, else what the C front hands on (see speedups.py)."""
         if self.files.prefixes is not self._prefixes_of:
             self._set_prefixes()  # files.add_files() was called directly
         raw_path = environ.get("PATH_INFO") or "/"
@@ -127,6 +122,9 @@ class StaticServeWSGI:
         not_found = self.files.errors.not_found
         start_response(not_found.status_line, not_found.str_headers())
         return [not_found.body]  # type: ignore[list-item]
+
+    if not speedups.built():
+        __call__ = _serve  # no C front to inherit the call from
 
     def _general(
         self,
