@@ -16,8 +16,12 @@
  *                      marking of asgi._marking_send / wsgi._marking_start_response);
  *         False        anything else: the adapter's pure-Python path decides.
  *
+ * ASGIFront / WSGIFront (below, "the fronts") are the adapters' base classes:
+ * their call asks a Lookup and acts on its answer in C, so that a hit runs no
+ * bytecode; the adapters' Python ``_serve`` gets the rest.
+ *
  * A Lookup holds the tables of one StaticFiles; StaticFiles.add_files calls
- * its __init__ again with the new prefixes, so the adapters' bound methods
+ * its __init__ again with the new prefixes, so the fronts holding it
  * follow.  The Python code stays the reference: it is what runs when this
  * module is not built (or STATICSERVE_NO_SPEEDUPS is set), and
  * tests/test_speedups.py checks, with Hypothesis, that both paths send the

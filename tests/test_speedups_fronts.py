@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections.abc
+import contextlib
 import subprocess
 import sys
 import textwrap
@@ -157,10 +158,8 @@ def test_an_exception_the_send_handles_lets_the_response_go_on(static_tree: Stat
     sent: list[str] = []
 
     async def send(message: dict[str, Any]) -> None:
-        try:
+        with contextlib.suppress(asyncio.CancelledError):  # swallowed: the send goes on
             await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            pass  # swallowed: the send finishes normally
         sent.append(message["type"])
 
     answer = loaded(static_tree)(scope(), no_receive, send)
@@ -262,6 +261,14 @@ def test_uvicorn_inspects_the_adapter_as_an_asgi3_app(static_tree: StaticTree) -
     config.load()
     assert config.interface == "asgi3"
     assert asyncio.iscoroutinefunction(loaded(static_tree).__call__)
+
+
+def test_asgiref_takes_the_adapter_for_a_single_callable(static_tree: StaticTree) -> None:
+    """Daphne and Channels wrap what asgiref judges an ASGI 2 double callable."""
+    from asgiref.compatibility import guarantee_single_callable
+
+    served = loaded(static_tree)
+    assert guarantee_single_callable(served) is served
 
 
 def test_a_subclass_overriding_call_in_python_is_called(static_tree: StaticTree) -> None:
