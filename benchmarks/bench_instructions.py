@@ -56,7 +56,7 @@ def _child() -> None:
     import matched_wsgi
 
     def pure(app):
-        app._fast = None  # the pure-Python path (what runs where _speedups is not built)
+        app._fast = None  # the pure-Python path: the C front hands every request to _serve
         return app
 
     asgi_apps = {

@@ -211,9 +211,9 @@ def report(
             theirs = cell.get((server, peer, sc.key)) if peer else None
             spreads = [spread.get((server, lib, sc.key)) for lib in (ref_lib, "staticserve")]
             worst = "-" if None in spreads else f"{max(spreads):.1%}"
+            peer_cell = f"{peer} {_count(theirs)}" if peer else "-"
             lines.append(f"| {sc.key} | {_count(ref)} | {_count(ours)} | {_ratio(ref, ours)} | "
-                         f"{worst} | {peer or '-'} {_count(theirs)} | "
-                         f"{_ratio(ref, theirs)} |")  # fmt: skip
+                         f"{worst} | {peer_cell} | {_ratio(ref, theirs)} |")  # fmt: skip
         lines.append("")
     return "\n".join(lines)
 

@@ -76,9 +76,10 @@ class StaticServe(speedups.ASGIFront):
         # The C fast path the front asks first (staticserve.speedups), or None:
         # then the call is all Python.
         self._fast = self.files.fast_lookup()
-        # What servers inspect to tell ASGI 3 from ASGI 2 (uvicorn's
-        # interface="auto", hypercorn): the call itself is the type's, in C.
-        self.__call__ = self._serve  # type: ignore[method-assign]
+        if speedups.C_FRONTS:
+            # What servers inspect to tell ASGI 3 from ASGI 2 (uvicorn's
+            # interface="auto", hypercorn): the call itself is the type's, in C.
+            self.__call__ = self._serve  # type: ignore[method-assign]
 
     def add_files(self, root: str | os.PathLike[str], prefix: str = "/static/") -> None:
         """Serve another directory under another URL prefix."""
@@ -145,7 +146,7 @@ class StaticServe(speedups.ASGIFront):
             self._mount_warned = _warn_if_mounted_over_prefix(scope["root_path"], path, files)
         await _send_plan_bytes(files.errors.not_found, send)
 
-    if not speedups.built():
+    if not speedups.C_FRONTS:
         __call__ = _serve  # no C front to inherit the call from
 
     async def _general(

@@ -40,14 +40,18 @@ def lookup_class() -> Any | None:
     return _speedups.Lookup if ENABLED and _speedups is not None else None
 
 
-# The adapters' base classes, whose call runs in C (``_speedups.c``, "the
-# fronts"): a hit runs no bytecode, everything else goes to the adapter's
-# ``_serve``. Where the extension is not built they are plain classes, and the
-# adapters make ``_serve`` their ``__call__`` (asgi.py, wsgi.py).
+#: Whether the adapters' call is C (decided once, at import): their base
+#: classes below, "the fronts" of ``_speedups.c``, answer a hit without
+#: bytecode and hand everything else to the adapter's ``_serve``. Where the
+#: extension is not built or is turned off they are plain classes, and the
+#: adapters make ``_serve`` their ``__call__`` (asgi.py, wsgi.py), which costs
+#: no more than an adapter written without any C.
+C_FRONTS: bool = ENABLED
+
 if TYPE_CHECKING:
     from ._speedups import ASGIFront as ASGIFront
     from ._speedups import WSGIFront as WSGIFront
-elif _speedups is not None:
+elif C_FRONTS and _speedups is not None:
     ASGIFront, WSGIFront = _speedups.ASGIFront, _speedups.WSGIFront
 else:
 

@@ -123,7 +123,7 @@ class StaticServeWSGI(speedups.WSGIFront):
         start_response(not_found.status_line, not_found.str_headers())
         return [not_found.body]  # type: ignore[list-item]
 
-    if not speedups.built():
+    if not speedups.C_FRONTS:
         __call__ = _serve  # no C front to inherit the call from
 
     def _general(

@@ -315,16 +315,27 @@ def test_a_wsgi_request_that_is_not_ours_is_the_wrapped_apps_own_call(
     assert served({"PATH_INFO": "/api/users"}, None) is body
 
 
-def test_without_the_extension_the_adapters_are_plain_python_classes(tmp_path: Path) -> None:
-    """Where no C compiler was at install time, ``_serve`` is the call itself."""
+@pytest.mark.parametrize(
+    "switch",
+    [
+        'sys.modules["staticserve._speedups"] = None  # as if it were not built',
+        'os.environ["STATICSERVE_NO_SPEEDUPS"] = "1"',
+    ],
+    ids=["not built", "turned off"],
+)
+def test_without_the_extension_the_adapters_are_plain_python_classes(
+    tmp_path: Path, switch: str
+) -> None:
+    """Where no C compiler was at install time, or the C path is turned off,
+    ``_serve`` is the call itself: no C front in between."""
     (tmp_path / "static").mkdir()
     (tmp_path / "static" / "a.css").write_text("body{}")
     code = textwrap.dedent(
         f"""
-        import asyncio, sys
-        sys.modules["staticserve._speedups"] = None  # as if it were not built
+        import asyncio, os, sys
+        {switch}
         from staticserve import StaticServe, StaticServeWSGI, speedups
-        assert not speedups.built()
+        assert not speedups.ENABLED and not speedups.C_FRONTS
         assert StaticServe.__call__ is StaticServe._serve
         assert StaticServeWSGI.__call__ is StaticServeWSGI._serve
         asgi = StaticServe(None, root={str(tmp_path / "static")!r})
