@@ -27,22 +27,12 @@ import uvicorn
 
 from staticserve import StaticServe, StaticServeWSGI, speedups
 from tests.conftest import StaticTree
+from tests.test_speedups import _scope
 
 pytestmark = pytest.mark.skipif(not speedups.built(), reason="staticserve._speedups is not built")
 
 HIT = "/static/css/site.css"
 REPO = Path(__file__).resolve().parent.parent
-
-
-def scope(path: str = HIT) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "method": "GET",
-        "path": path,
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"accept-encoding", b"br, gzip")],
-    }
 
 
 async def no_receive() -> dict[str, Any]:
@@ -57,13 +47,13 @@ def loaded(static_tree: StaticTree, app: Any = None) -> StaticServe:
 
 def test_a_hit_is_answered_in_c_without_the_python_path(static_tree: StaticTree) -> None:
     served = loaded(static_tree)
-    answer = served(scope(), no_receive, None)
+    answer = served(_scope(HIT), no_receive, None)
     assert type(answer).__name__ == "Sending"
 
 
 def test_the_answer_to_a_hit_is_a_coroutine_to_asyncio(static_tree: StaticTree) -> None:
     """asyncio.run, create_task and anyio's start_soon accept only coroutines."""
-    answer = loaded(static_tree)(scope(), no_receive, None)
+    answer = loaded(static_tree)(_scope(HIT), no_receive, None)
     assert isinstance(answer, collections.abc.Coroutine)
     assert asyncio.iscoroutine(answer)
     answer.close()
@@ -76,7 +66,7 @@ def test_a_hit_sends_start_then_body_through_a_real_event_loop(static_tree: Stat
         await asyncio.sleep(0)  # a send that suspends, as a server's does under back-pressure
         sent.append(message)
 
-    asyncio.run(asyncio.wait_for(loaded(static_tree)(scope(), no_receive, send), 30))
+    asyncio.run(asyncio.wait_for(loaded(static_tree)(_scope(HIT), no_receive, send), 30))
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
     assert sent[0]["status"] == 200
     assert (b"content-encoding", b"br") in sent[0]["headers"]
@@ -99,7 +89,7 @@ def test_a_send_returning_a_plain_awaitable_is_driven_to_its_end(
     static_tree: StaticTree,
 ) -> None:
     sent: list[str] = []
-    answer = loaded(static_tree)(scope(), no_receive, lambda m: YieldingAwaitable(sent, m))
+    answer = loaded(static_tree)(_scope(HIT), no_receive, lambda m: YieldingAwaitable(sent, m))
     assert answer.send(None) is None  # suspended inside the first send
     assert sent == []
     assert answer.send(None) is None  # the first finished, the second suspended
@@ -110,7 +100,7 @@ def test_a_send_returning_a_plain_awaitable_is_driven_to_its_end(
 
 
 def test_a_send_returning_no_awaitable_raises_a_type_error(static_tree: StaticTree) -> None:
-    answer = loaded(static_tree)(scope(), no_receive, lambda m: 42)
+    answer = loaded(static_tree)(_scope(HIT), no_receive, lambda m: 42)
     with pytest.raises(TypeError, match="can't be used in 'await' expression"):
         answer.send(None)
 
@@ -125,7 +115,7 @@ def test_an_error_in_send_comes_out_of_the_await_and_stops_the_response(
         raise ConnectionResetError("client went away")
 
     async def main() -> None:
-        await loaded(static_tree)(scope(), no_receive, send)
+        await loaded(static_tree)(_scope(HIT), no_receive, send)
 
     with pytest.raises(ConnectionResetError):
         asyncio.run(main())
@@ -143,7 +133,7 @@ def test_cancelling_the_task_cancels_the_send_being_awaited(static_tree: StaticT
             raise
 
     async def main() -> None:
-        task = asyncio.create_task(loaded(static_tree)(scope(), no_receive, send))
+        task = asyncio.create_task(loaded(static_tree)(_scope(HIT), no_receive, send))
         await asyncio.sleep(0)
         await asyncio.sleep(0)
         task.cancel()
@@ -162,7 +152,7 @@ def test_an_exception_the_send_handles_lets_the_response_go_on(static_tree: Stat
             await asyncio.sleep(3600)
         sent.append(message["type"])
 
-    answer = loaded(static_tree)(scope(), no_receive, send)
+    answer = loaded(static_tree)(_scope(HIT), no_receive, send)
 
     async def main() -> None:
         task = asyncio.ensure_future(answer)
@@ -183,7 +173,7 @@ def test_throw_before_the_first_send_raises_without_sending(static_tree: StaticT
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    answer = loaded(static_tree)(scope(), no_receive, send)
+    answer = loaded(static_tree)(_scope(HIT), no_receive, send)
     with pytest.raises(KeyError):
         answer.throw(KeyError("x"))
     with pytest.raises(StopIteration):
@@ -203,7 +193,7 @@ def test_close_closes_the_send_being_awaited(static_tree: StaticTree) -> None:
 
         return YieldingGenerator(waiting())
 
-    answer = loaded(static_tree)(scope(), no_receive, send)
+    answer = loaded(static_tree)(_scope(HIT), no_receive, send)
     answer.send(None)
     answer.close()
     assert events == ["closed"]
@@ -220,27 +210,27 @@ class YieldingGenerator:
 def test_a_request_that_is_not_ours_is_the_wrapped_apps_own_call(static_tree: StaticTree) -> None:
     marker = object()
     served = loaded(static_tree, app=lambda scope, receive, send: marker)
-    assert served(scope("/api/users"), no_receive, None) is marker
+    assert served(_scope("/api/users"), no_receive, None) is marker
 
 
 def test_a_plain_miss_reaches_the_app_with_the_marking_send(static_tree: StaticTree) -> None:
     seen: list[Any] = []
     served = loaded(static_tree, app=lambda scope, receive, send: seen.append(send))
     real_send = object()
-    served(scope("/static/nope.css"), no_receive, real_send)
+    served(_scope("/static/nope.css"), no_receive, real_send)
     assert type(seen[0]).__name__ == "MarkingSend"
 
 
 def test_a_new_app_assigned_to_the_adapter_is_the_one_called(static_tree: StaticTree) -> None:
     served = loaded(static_tree, app=lambda scope, receive, send: "old")
     served.app = lambda scope, receive, send: "new"
-    assert served(scope("/api/users"), no_receive, None) == "new"
+    assert served(_scope("/api/users"), no_receive, None) == "new"
 
 
 def test_without_the_lookup_the_call_is_the_python_path(static_tree: StaticTree) -> None:
     served = loaded(static_tree)
     served._fast = None
-    answer = served(scope(), no_receive, None)
+    answer = served(_scope(HIT), no_receive, None)
     assert asyncio.iscoroutine(answer) and answer.cr_code is StaticServe._serve.__code__
     answer.close()
 
@@ -251,7 +241,7 @@ def test_keyword_arguments_go_to_the_python_path(static_tree: StaticTree) -> Non
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(loaded(static_tree)(scope=scope(), receive=no_receive, send=send))
+    asyncio.run(loaded(static_tree)(scope=_scope(HIT), receive=no_receive, send=send))
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
 
 
@@ -279,7 +269,7 @@ def test_a_subclass_overriding_call_in_python_is_called(static_tree: StaticTree)
     sent: list[Any] = []
     served = Logged(None, root=static_tree.root, prefix="/static/")
     with pytest.raises(StopIteration):
-        served(scope(), no_receive, sent.append).send(None)
+        served(_scope(HIT), no_receive, sent.append).send(None)
     assert sent == ["logged"]
 
 
