@@ -135,6 +135,7 @@ typedef struct {
     double recheck_interval;
     int recheck;
     int fallbacks;
+    int miss_everywhere; /* miss_prefixes == prefixes: every miss is marked */
 } Lookup;
 
 enum { FOUND_ERROR = -1, FOUND_GENERAL, FOUND_MISS, FOUND_HIT };
@@ -266,6 +267,53 @@ tag_equals(PyObject *value, PyObject *etag)
     return 0;
 }
 
+/* The first-seen object equal to an Accept-Encoding value (bytes or str).
+ * Clients send a handful of distinct values, each request in a new object:
+ * looked up in a resource's ``negotiated`` table, a new object costs a hash
+ * and a compare with the key, the object that was stored as the key neither.
+ * A borrowed reference; ``value`` itself when it is new (then remembered,
+ * the oldest forgotten) or too long to keep. */
+#define ACCEPTS_KEPT 8
+#define ACCEPT_KEPT_MAX 256 /* http._NEGOTIATED_KEY_MAX: no hostile giants */
+static PyObject *accepts[ACCEPTS_KEPT];
+static int accepts_next;
+
+static int
+same_value(PyObject *a, PyObject *b)
+{
+    if (Py_TYPE(a) != Py_TYPE(b))
+        return 0;
+    if (PyBytes_CheckExact(a))
+        return PyBytes_GET_SIZE(a) == PyBytes_GET_SIZE(b) &&
+               memcmp(PyBytes_AS_STRING(a), PyBytes_AS_STRING(b), PyBytes_GET_SIZE(a)) == 0;
+    return PyUnicode_IS_COMPACT_ASCII(a) && PyUnicode_IS_COMPACT_ASCII(b) &&
+           PyUnicode_GET_LENGTH(a) == PyUnicode_GET_LENGTH(b) &&
+           memcmp(PyUnicode_1BYTE_DATA(a), PyUnicode_1BYTE_DATA(b), PyUnicode_GET_LENGTH(a)) ==
+               0;
+}
+
+static PyObject *
+known_accept(PyObject *value)
+{
+    if (PyBytes_CheckExact(value)) {
+        if (PyBytes_GET_SIZE(value) > ACCEPT_KEPT_MAX)
+            return value;
+    }
+    else if (!PyUnicode_CheckExact(value) || !PyUnicode_IS_COMPACT_ASCII(value) ||
+             PyUnicode_GET_LENGTH(value) > ACCEPT_KEPT_MAX)
+        return value;
+    for (int i = 0; i < ACCEPTS_KEPT; i++) {
+        PyObject *kept = accepts[i];
+        if (kept == NULL)
+            break;
+        if (kept == value || same_value(kept, value))
+            return kept;
+    }
+    Py_XSETREF(accepts[accepts_next], Py_NewRef(value));
+    accepts_next = (accepts_next + 1) % ACCEPTS_KEPT;
+    return value;
+}
+
 /* http.respond_plain(): a new reference to the Plan, Py_False (new ref) for
  * the general path, NULL on error.  ``tag`` and ``ims`` may be NULL (absent). */
 static PyObject *
@@ -279,6 +327,7 @@ respond_plain(Lookup *self, PyObject *resource, int head, PyObject *accept, PyOb
     PyObject *negotiated = get(resource, A_NEGOTIATED);
     if (negotiated == NULL)
         goto done;
+    accept = known_accept(accept);
     PyObject *position = PyDict_Check(negotiated)
                              ? PyDict_GetItemWithError(negotiated, accept)
                              : NULL;
@@ -320,12 +369,19 @@ done:
     return plan;
 }
 
+#define NAME_IS(p, n, lit) ((n) == (Py_ssize_t)sizeof(lit) - 1 && memcmp((p), lit, (n)) == 0)
+
 /* 1 GET, 2 HEAD, 0 anything else (the general path answers those). */
 static int
 method_kind(PyObject *method)
 {
     if (method == NULL || !PyUnicode_Check(method))
         return 0;
+    if (PyUnicode_IS_COMPACT_ASCII(method)) { /* what servers make: compare the bytes */
+        const char *p = (const char *)PyUnicode_1BYTE_DATA(method);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(method);
+        return NAME_IS(p, n, "GET") ? 1 : NAME_IS(p, n, "HEAD") ? 2 : 0;
+    }
     if (PyUnicode_CompareWithASCIIString(method, "GET") == 0)
         return 1;
     if (PyUnicode_CompareWithASCIIString(method, "HEAD") == 0)
@@ -384,7 +440,6 @@ asgi_route_path(PyObject *scope)
     return Py_NewRef(path);
 }
 
-#define NAME_IS(p, n, lit) ((n) == (Py_ssize_t)sizeof(lit) - 1 && memcmp((p), lit, (n)) == 0)
 
 /* The three request headers the fast path reads.  0 on success, 1 when the
  * request is for the general path (a repeated one, one of
@@ -546,7 +601,7 @@ route(Lookup *self, PyObject *path, PyObject *target, int asgi, PyObject **resou
         return NULL;
     if (found == FOUND_GENERAL || self->fallbacks)
         return Py_NewRef(Py_False);
-    int mark = starts_with_any(path, self->miss_prefixes);
+    int mark = self->miss_everywhere ? 1 : starts_with_any(path, self->miss_prefixes);
     if (mark < 0)
         return NULL;
     if (!mark || (asgi ? self->miss_header : self->miss_header_str) == NULL)
@@ -962,7 +1017,8 @@ Lookup_init(Lookup *self, PyObject *args, PyObject *kwds)
     self->recheck = recheck;
     self->recheck_interval = recheck_interval;
     self->fallbacks = fallbacks;
-    return 0;
+    self->miss_everywhere = PyObject_RichCompareBool(prefixes, miss_prefixes, Py_EQ);
+    return self->miss_everywhere < 0 ? -1 : 0;
 }
 
 static int

@@ -233,6 +233,34 @@ def test_wsgi_c_path_sends_what_the_python_path_sends(
         assert seen_c == seen_py
 
 
+# More distinct values than the C path remembers (8), two of one length, one
+# longer than it keeps (256 bytes); the sequence is also sent in reverse.
+ACCEPT_SEQUENCE = [b"br", b"gz", b"gzip", b"br, gzip", b"identity", b"br;q=0, gzip", b"*"]
+ACCEPT_SEQUENCE += [b"gzip;q=0", b"zstd", b"x-gzip", b"br;q=0.5, gzip;q=1"]
+ACCEPT_SEQUENCE.append(b"deflate, " * 30 + b"br")
+
+
+@needs_c
+@pytest.mark.parametrize("kind", [StaticServe, StaticServeWSGI])
+def test_c_path_negotiates_each_new_accept_encoding_object_by_its_value(
+    static_tree: StaticTree, kind: type
+) -> None:
+    """Servers make a new object per request: equal values share an answer, others never."""
+    fast, slow, _, _ = pair(kind, static_tree)
+    for value in [*ACCEPT_SEQUENCE, *ACCEPT_SEQUENCE[::-1], *ACCEPT_SEQUENCE] * 2:
+        fresh = bytes(bytearray(value))  # a new object each time, as from a server
+        if kind is StaticServe:
+            scope = {**_scope("/static/css/site.css"), "headers": [(b"accept-encoding", fresh)]}
+            assert call_asgi(fast, scope) == call_asgi(slow, dict(scope)), value
+        else:
+            environ = {
+                "REQUEST_METHOD": "GET",
+                "PATH_INFO": "/static/css/site.css",
+                "HTTP_ACCEPT_ENCODING": fresh.decode("latin-1"),
+            }
+            assert run_wsgi(fast, dict(environ)) == run_wsgi(slow, dict(environ)), value
+
+
 @needs_c
 @pytest.mark.parametrize("kind", [StaticServe, StaticServeWSGI])
 def test_c_path_follows_a_file_that_changed_on_disk(
