@@ -73,6 +73,13 @@ def _child() -> None:
         ),
         "whitenoise": WhiteNoise(bare_wsgi, root=roots / "whitenoise", prefix="/static/"),
     }
+    # The miss again with the marking off: the app's 404 unchanged, as the peers send it.
+    unmarked = {
+        "ASGI": StaticServe(bare_asgi, root=roots / "staticserve", prefix="/static/",
+                            miss_cache_control=None),
+        "WSGI": StaticServeWSGI(bare_wsgi, root=roots / "staticserve", prefix="/static/",
+                                miss_cache_control=None),
+    }  # fmt: skip
 
     async def receive():
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -139,6 +146,11 @@ def _child() -> None:
         for lib, app in wsgi_apps.items():
             req = environ(sc.path, with_etag("WSGI", app, sc))
             cases.append((sc.key, lib, "WSGI", call_wsgi, app, req))
+        if sc.key == "miss":
+            key = "miss, unmarked"
+            asgi_req, wsgi_req = scope(sc.path, sc.headers), environ(sc.path, sc.headers)
+            cases.append((key, "staticserve", "ASGI", drive, unmarked["ASGI"], asgi_req))
+            cases.append((key, "staticserve", "WSGI", call_wsgi, unmarked["WSGI"], wsgi_req))
         if sc.key != "pass":
             headers = matched_record._with_etag(
                 lambda p, h: matched_record._asgi_request(asgi_apps["staticserve"], p, h),
@@ -193,7 +205,9 @@ def main() -> int:
         out = Path(tmp) / "cg.out"
         env = {**os.environ, "PYTHONHASHSEED": "0", "BENCH_MATCHED": str(Path(tmp) / "m.json")}
         proc = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--dump-before=os_getppid",
+            # --vgdb=no: out of reach of callgrind_control (bench_server_instructions.py
+            # zeroes and dumps every callgrind process it can reach).
+            ["valgrind", "--tool=callgrind", "--dump-before=os_getppid", "--vgdb=no",
              f"--callgrind-out-file={out}", sys.executable, __file__, "--child"],
             env=env, capture_output=True, text=True, check=True,
         )  # fmt: skip
@@ -213,7 +227,8 @@ def main() -> int:
         "warm-up calls; `-` = not countable in-process (ServeStatic reads files in a thread). "
         "`matched` replays staticserve's exact answer; the pass-through row's reference is the "
         "bare inner app; `staticserve` runs the C fast path (`staticserve._speedups`), "
-        "`staticserve-py` the pure-Python path.\n",
+        "`staticserve-py` the pure-Python path. `miss, unmarked`: staticserve with "
+        "`miss_cache_control=None`, which hands on the app's 404 unchanged, as the peers do.\n",
     ]
     for kind in ("ASGI", "WSGI"):
         lines.append(f"| {kind} | " + " | ".join(libs) + " |")

@@ -2,6 +2,9 @@
 
     python benchmarks/bench_server_instructions.py            # every server, 32 and 256 connections
     python benchmarks/bench_server_instructions.py --only uvicorn --connections 32
+    python benchmarks/bench_server_instructions.py --only gunicorn --rounds 5
+    python benchmarks/bench_server_instructions.py --scenario miss --lib matched \
+        --lib staticserve --lib staticserve-unmarked --lib servestatic --lib whitenoise
 
 ``run.py`` measures requests per second, which on a shared VM moves by tens
 of percent from one second to the next; ``bench_instructions.py`` counts
@@ -18,6 +21,11 @@ At equal instructions per cycle, the ratio of two counts is the ratio of the
 two contenders' throughput on an otherwise idle core: the reported
 ``matched / staticserve`` is the load-independent reading of issue 14's
 "at least 0.97 of the header-matched app".
+
+``staticserve-unmarked`` is staticserve with ``miss_cache_control=None``,
+counted on the miss only: the app's 404 goes out unchanged, as the peers send
+it. Only one callgrind run may be going on at a time on the machine:
+``callgrind_control`` zeroes and dumps every callgrind process it finds.
 
 Writes ``benchmarks/results/server_instructions.md`` (and ``.json``).
 """
@@ -42,6 +50,7 @@ import run  # noqa: E402
 
 SERVERS = ["uvicorn", "granian-asgi", "gunicorn", "granian-wsgi"]
 LIBS = ["bare", "matched", "staticserve", "servestatic", "whitenoise"]
+UNMARKED = "staticserve-unmarked"  # miss_cache_control=None: counted on the miss only
 SCENARIOS = ["small_br", "small_id", "etag_304", "miss", "pass"]
 ROUNDS = 3  # differences per cell
 SHORT, LONG = 1, 3  # seconds of wrk for the two counts of a difference
@@ -126,11 +135,24 @@ def counted_cell(
     return per_request(srv, sc, headers, rounds) or per_request(srv, sc, headers, rounds, WIDER)
 
 
+def unmarked(cons: list[run.Contender]) -> list[run.Contender]:
+    """staticserve with the miss marking off, on each server staticserve runs on."""
+    return [
+        run.Contender(
+            f"{UNMARKED}@{c.server}", UNMARKED, c.server, f"{c.module}_unmarked", c.flavour
+        )
+        for c in cons
+        if c.library == "staticserve"
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", action="append", default=[], help="servers (default: all)")
     ap.add_argument("--connections", type=int, nargs="+", default=[32, 256])
     ap.add_argument("--rounds", type=int, default=ROUNDS, help="differences per cell (median)")
+    ap.add_argument("--scenario", action="append", default=[], help="scenarios (default: all)")
+    ap.add_argument("--lib", action="append", default=[], help="libraries (default: all)")
     ap.add_argument("--out", type=Path, default=run.RESULTS, help="where the .md and .json go")
     args = ap.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
@@ -141,13 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     servers = [s for s in SERVERS if not args.only or s in args.only]
     corp = run.corpus_mod.generate_source()
     run.corpus_mod.prepare_roots(corp, ["plain", "servestatic", "staticserve", "whitenoise"])
-    scens = [s for s in run.scenarios(corp) if s.key in SCENARIOS]
+    scens = [s for s in run.scenarios(corp) if s.key in (args.scenario or SCENARIOS)]
     scens = run.at_connections(scens, args.connections)
     run.matched_record.record(
         scens, run.corpus_mod.ROOTS / "staticserve", run.PREFIX, run.MATCHED_FILE
     )
     matched = run.matched_views(scens)
     cons = [c for c in run.contenders(True, True) if c.server in servers and c.library in LIBS]
+    cons += unmarked(cons)
+    cons = [c for c in cons if not args.lib or c.library in args.lib]
     opts = run.ServerOptions()
     logdir = run.corpus_mod.WORK / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
@@ -162,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
                 timed = run.timed_scenario(c, sc, matched)
                 if timed is None or (c.is_bare and run.base_key(sc.key) != "pass"):
                     continue  # the bare app is only the pass-through's reference
+                if c.library == UNMARKED and run.base_key(sc.key) != "miss":
+                    continue  # the same as staticserve's everywhere but on a miss
                 chk = run.verify(c, timed, srv.port, corp)
                 if not chk.ok:
                     print(f"  ! {c.key} {sc.key}: WRONG ({chk.note}), not counted")
@@ -217,7 +243,9 @@ def report(
         "requests in those too). `ratio` is the "
         "reference's count over staticserve's (the header-matched app's; the bare app's for "
         "the pass-through): the throughput ratio at equal instructions per cycle. A peer's "
-        "ratio is against the same reference.\n",
+        "ratio is against the same reference. `unmarked`: staticserve with "
+        "`miss_cache_control=None`, whose 404 is the app's own, unchanged, as the peers "
+        "send it (the reference still carries `no-store`).\n",
     ]
     for server in dict.fromkeys(r["server"] for r in rows):
         lines.append(f"## {server}\n")
@@ -237,6 +265,11 @@ def report(
             key = sc.key + ("*" if any((server, lib, sc.key) in wide for lib in libs) else "")
             lines.append(f"| {key} | {_count(ref)} | {_count(ours)} | {_ratio(ref, ours)} | "
                          f"{worst} | {peer_cell} | {_ratio(ref, theirs)} |")  # fmt: skip
+            bare_miss = cell.get((server, UNMARKED, sc.key))
+            if bare_miss is not None:
+                lines.append(f"| {sc.key}, unmarked | {_count(ref)} | {_count(bare_miss)} | "
+                             f"{_ratio(ref, bare_miss)} | {spread[(server, UNMARKED, sc.key)]:.1%}"
+                             f" | {peer_cell} | {_ratio(ref, theirs)} |")  # fmt: skip
         lines.append("")
     return "\n".join(lines)
 
