@@ -111,6 +111,17 @@ def _child() -> None:
             env["HTTP_" + k.upper().replace("-", "_")] = v
         return env
 
+    def renewed(req):
+        """``req`` made of new objects, as a server makes them for every request."""
+
+        def new(v):
+            return (v + v[:1])[:-1] if isinstance(v, (str, bytes)) and v else v
+
+        out = {k: new(v) for k, v in req.items()}
+        if "headers" in out:  # ASGI: header names and values are new bytes too
+            out["headers"] = [(new(n), new(v)) for n, v in req["headers"]]
+        return out
+
     def drive(app, sc):
         coro = app(sc, receive, send)
         try:
@@ -168,6 +179,8 @@ def _child() -> None:
             cases.append(
                 (sc.key, "bare", "WSGI", call_wsgi, bare_wsgi, environ(sc.path, sc.headers))
             )
+        if sc.key == "small_br":  # again, each request made of new objects, as by a server
+            cases += [(sc.key + ", new objects", *c[1:]) for c in cases if c[0] == sc.key]
     names = []
     for key, lib, kind, driver, app, req in cases:
         if driver is drive and isinstance(app, StaticServe):
@@ -176,13 +189,15 @@ def _child() -> None:
         if not all(driver(app, req) for _ in range(20)):  # also warms every cache
             continue
         names.append(f"{key}/{lib}/{kind}")
+        fresh = key.endswith(", new objects")
+        requests = [renewed(req) if fresh else req for _ in range(N)]
         # The set-up's garbage is not a request's: collected before counting,
         # so that no case pays for a full collection of the index.
         gc.collect()
         gc.freeze()
         os.getppid()  # the counted segment starts ...
-        for _ in range(N):
-            driver(app, req)
+        for each in requests:
+            driver(app, each)
         os.getppid()  # ... and ends: the next case's set-up is not counted
     print("CASES " + "|".join(names))
 
@@ -228,7 +243,9 @@ def main() -> int:
         "`matched` replays staticserve's exact answer; the pass-through row's reference is the "
         "bare inner app; `staticserve` runs the C fast path (`staticserve._speedups`), "
         "`staticserve-py` the pure-Python path. `miss, unmarked`: staticserve with "
-        "`miss_cache_control=None`, which hands on the app's 404 unchanged, as the peers do.\n",
+        "`miss_cache_control=None`, which hands on the app's 404 unchanged, as the peers do. "
+        "`new objects`: every call gets a scope or environ of new objects (path, header "
+        "names and values), as a server makes them; the other rows reuse one.\n",
     ]
     for kind in ("ASGI", "WSGI"):
         lines.append(f"| {kind} | " + " | ".join(libs) + " |")
