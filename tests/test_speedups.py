@@ -343,6 +343,19 @@ def test_c_marking_adds_no_store_to_the_apps_404_on_a_copy(static_tree: StaticTr
 
 
 @needs_c
+def test_c_marking_reads_a_start_whose_keys_are_not_the_interned_names(
+    static_tree: StaticTree,
+) -> None:
+    """Keys built at run time (json.loads, a dict of parts) are other str objects."""
+    start = {"".join(k): v for k, v in [(("ty", "pe"), "http.response.start"),
+                                        (("sta", "tus"), 404), (("head", "ers"), []),
+                                        (("trail", "ers"), False)]}  # fmt: skip
+    sent, _ = marked_asgi(static_tree, start)
+    assert sent[0]["headers"] == [(b"cache-control", b"no-store")]
+    assert sent[0]["status"] == 404 and sent[0]["trailers"] is False
+
+
+@needs_c
 @pytest.mark.parametrize("name", [b"cache-control", b"Cache-Control", b"CACHE-CONTROL"])
 def test_c_marking_keeps_the_apps_own_cache_control(static_tree: StaticTree, name: bytes) -> None:
     start = {"type": "http.response.start", "status": 500, "headers": [(name, b"max-age=5")]}
