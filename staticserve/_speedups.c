@@ -440,7 +440,6 @@ asgi_route_path(PyObject *scope)
     return Py_NewRef(path);
 }
 
-
 /* The three request headers the fast path reads.  0 on success, 1 when the
  * request is for the general path (a repeated one, one of
  * http.COMPLEX_HEADERS, an unexpected shape), -1 on error. */
