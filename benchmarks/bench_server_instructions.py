@@ -146,6 +146,73 @@ def unmarked(cons: list[run.Contender]) -> list[run.Contender]:
     ]
 
 
+def count_contender(
+    c: run.Contender,
+    scens: list[run.Scenario],
+    matched: dict[str, run.Scenario],
+    corp: run.corpus_mod.Corpus,
+    logdir: Path,
+    args: argparse.Namespace,
+) -> list[dict]:
+    """Every cell of ``c`` counted in one server process (started here, stopped after)."""
+    rows: list[dict] = []
+    out = Path(tempfile.mkdtemp(prefix="cg-"))
+    srv = CountedServer(c, run.ServerOptions(), logdir, out)
+    try:
+        srv.wait_ready(timeout=300)
+        for sc in scens:
+            timed = run.timed_scenario(c, sc, matched)
+            if timed is None or (c.is_bare and run.base_key(sc.key) != "pass"):
+                continue  # the bare app is only the pass-through's reference
+            if c.library == UNMARKED and run.base_key(sc.key) != "miss":
+                continue  # the same as staticserve's everywhere but on a miss
+            chk = run.verify(c, timed, srv.port, corp)
+            if not chk.ok:
+                print(f"  ! {c.key} {sc.key}: WRONG ({chk.note}), not counted")
+                continue
+            run.run_wrk(srv.port, timed, chk.wrk_headers, 1)  # warm-up
+            r = counted_cell(srv, timed, chk.wrk_headers, args.rounds)
+            if r is None:
+                print(f"  ! {c.key} {sc.key}: under {MIN_REQUESTS} requests, not counted")
+                continue
+            rows.append({"contender": c.key, "library": c.library, "server": c.server,
+                         "scenario": sc.key, **r})  # fmt: skip
+            line = f"{r['instr']:,.0f} instr/request, spread {r['spread']:.1%}, {r['window']}"
+            print(f"  {c.key:28s} {sc.key:14s} {line} ({r['requests']} requests, "
+                  f"{r['errors']} socket errors)")  # fmt: skip
+    except RuntimeError as exc:
+        print(f"  ! {c.key}: {exc}")
+    finally:
+        srv.stop()
+        shutil.rmtree(out, ignore_errors=True)
+    return rows
+
+
+def across_processes(counts: list[list[dict]]) -> list[dict]:
+    """One row per cell from the rows of several server processes of one contender.
+
+    A new process lays out its objects and hashes its strings anew, which moves
+    a count by more than the differences inside one process do: with more than
+    one process a cell is the median of the processes' counts, and its spread
+    the largest of them over the smallest, minus one.
+    """
+    if len(counts) == 1:
+        return counts[0]
+    cells: dict[str, list[dict]] = {}
+    for rows in counts:
+        for r in rows:
+            cells.setdefault(r["scenario"], []).append(r)
+    combined = []
+    for same in cells.values():
+        instrs = [r["instr"] for r in same]
+        combined.append({**same[0], "instr": statistics.median(instrs),
+                         "spread": max(instrs) / min(instrs) - 1, "processes": len(same),
+                         "per_process": instrs, "requests": sum(r["requests"] for r in same),
+                         "errors": sum(r["errors"] for r in same),
+                         "window": max((r["window"] for r in same), key=len)})  # fmt: skip
+    return combined
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", action="append", default=[], help="servers (default: all)")
@@ -153,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=ROUNDS, help="differences per cell (median)")
     ap.add_argument("--scenario", action="append", default=[], help="scenarios (default: all)")
     ap.add_argument("--lib", action="append", default=[], help="libraries (default: all)")
+    ap.add_argument("--processes", type=int, default=1, help="server processes per contender")
     ap.add_argument("--out", type=Path, default=run.RESULTS, help="where the .md and .json go")
     args = ap.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
@@ -172,41 +240,14 @@ def main(argv: list[str] | None = None) -> int:
     cons = [c for c in run.contenders(True, True) if c.server in servers and c.library in LIBS]
     cons += unmarked(cons)
     cons = [c for c in cons if not args.lib or c.library in args.lib]
-    opts = run.ServerOptions()
     logdir = run.corpus_mod.WORK / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
     rows = []
     t0 = time.monotonic()
     for c in cons:
-        out = Path(tempfile.mkdtemp(prefix="cg-"))
-        srv = CountedServer(c, opts, logdir, out)
-        try:
-            srv.wait_ready(timeout=300)
-            for sc in scens:
-                timed = run.timed_scenario(c, sc, matched)
-                if timed is None or (c.is_bare and run.base_key(sc.key) != "pass"):
-                    continue  # the bare app is only the pass-through's reference
-                if c.library == UNMARKED and run.base_key(sc.key) != "miss":
-                    continue  # the same as staticserve's everywhere but on a miss
-                chk = run.verify(c, timed, srv.port, corp)
-                if not chk.ok:
-                    print(f"  ! {c.key} {sc.key}: WRONG ({chk.note}), not counted")
-                    continue
-                run.run_wrk(srv.port, timed, chk.wrk_headers, 1)  # warm-up
-                r = counted_cell(srv, timed, chk.wrk_headers, args.rounds)
-                if r is None:
-                    print(f"  ! {c.key} {sc.key}: under {MIN_REQUESTS} requests, not counted")
-                    continue
-                rows.append({"contender": c.key, "library": c.library, "server": c.server,
-                             "scenario": sc.key, **r})  # fmt: skip
-                line = f"{r['instr']:,.0f} instr/request, spread {r['spread']:.1%}, {r['window']}"
-                print(f"  {c.key:28s} {sc.key:14s} {line} ({r['requests']} requests, "
-                      f"{r['errors']} socket errors)")  # fmt: skip
-        except RuntimeError as exc:
-            print(f"  ! {c.key}: {exc}")
-        finally:
-            srv.stop()
-            shutil.rmtree(out, ignore_errors=True)
+        counts = [count_contender(c, scens, matched, corp, logdir, args)
+                  for _ in range(args.processes)]  # fmt: skip
+        rows += across_processes(counts)
     text = report(rows, scens, args, time.monotonic() - t0)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -243,7 +284,15 @@ def report(
         "requests in those too). `ratio` is the "
         "reference's count over staticserve's (the header-matched app's; the bare app's for "
         "the pass-through): the throughput ratio at equal instructions per cycle. A peer's "
-        "ratio is against the same reference. `unmarked`: staticserve with "
+        "ratio is against the same reference. "
+        + (
+            f"Each contender ran in {args.processes} server processes, one after another: a "
+            "cell is the median of the processes' counts and its `spread` is theirs (a new "
+            "process moves a count more than the differences inside one do). "
+            if args.processes > 1
+            else ""
+        )
+        + "`unmarked`: staticserve with "
         "`miss_cache_control=None`, whose 404 is the app's own, unchanged, as the peers "
         "send it (the reference still carries `no-store`).\n",
     ]
