@@ -119,9 +119,8 @@ def per_request(
         costs.append((i2 - i1) / (r2 - r1))
         requests += r2
         errors += w["connect"] + w["read"] + w["write"] + w["timeout"]  # a 404 is no error here
-    window = f"{SHORT * scale}/{LONG * scale} s"
     return {"instr": statistics.median(costs), "spread": max(costs) / min(costs) - 1,
-            "requests": requests, "errors": errors, "window": window}  # fmt: skip
+            "requests": requests, "errors": errors, "scale": scale}  # fmt: skip
 
 
 def counted_cell(
@@ -152,7 +151,7 @@ def count_contender(
     matched: dict[str, run.Scenario],
     corp: run.corpus_mod.Corpus,
     logdir: Path,
-    args: argparse.Namespace,
+    rounds: int,
 ) -> list[dict]:
     """Every cell of ``c`` counted in one server process (started here, stopped after)."""
     rows: list[dict] = []
@@ -171,13 +170,14 @@ def count_contender(
                 print(f"  ! {c.key} {sc.key}: WRONG ({chk.note}), not counted")
                 continue
             run.run_wrk(srv.port, timed, chk.wrk_headers, 1)  # warm-up
-            r = counted_cell(srv, timed, chk.wrk_headers, args.rounds)
+            r = counted_cell(srv, timed, chk.wrk_headers, rounds)
             if r is None:
                 print(f"  ! {c.key} {sc.key}: under {MIN_REQUESTS} requests, not counted")
                 continue
             rows.append({"contender": c.key, "library": c.library, "server": c.server,
                          "scenario": sc.key, **r})  # fmt: skip
-            line = f"{r['instr']:,.0f} instr/request, spread {r['spread']:.1%}, {r['window']}"
+            window = f"{SHORT * r['scale']}/{LONG * r['scale']} s"
+            line = f"{r['instr']:,.0f} instr/request, spread {r['spread']:.1%}, {window}"
             print(f"  {c.key:28s} {sc.key:14s} {line} ({r['requests']} requests, "
                   f"{r['errors']} socket errors)")  # fmt: skip
     except RuntimeError as exc:
@@ -209,20 +209,27 @@ def across_processes(counts: list[list[dict]]) -> list[dict]:
                          "spread": max(instrs) / min(instrs) - 1, "processes": len(same),
                          "per_process": instrs, "requests": sum(r["requests"] for r in same),
                          "errors": sum(r["errors"] for r in same),
-                         "window": max((r["window"] for r in same), key=len)})  # fmt: skip
+                         "scale": max(r["scale"] for r in same)})  # fmt: skip
     return combined
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", action="append", default=[], help="servers (default: all)")
+    ap.add_argument("--only", action="append", default=[], choices=SERVERS,
+                    help="servers (default: all)")  # fmt: skip
     ap.add_argument("--connections", type=int, nargs="+", default=[32, 256])
     ap.add_argument("--rounds", type=int, default=ROUNDS, help="differences per cell (median)")
-    ap.add_argument("--scenario", action="append", default=[], help="scenarios (default: all)")
-    ap.add_argument("--lib", action="append", default=[], help="libraries (default: all)")
+    ap.add_argument("--scenario", action="append", default=[], choices=SCENARIOS,
+                    help="scenarios (default: all)")  # fmt: skip
+    ap.add_argument("--lib", action="append", default=[], choices=[*LIBS, UNMARKED],
+                    help="libraries (default: all)")  # fmt: skip
     ap.add_argument("--processes", type=int, default=1, help="server processes per contender")
     ap.add_argument("--out", type=Path, default=run.RESULTS, help="where the .md and .json go")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     for tool in ("valgrind", "callgrind_control", "wrk"):
         if not shutil.which(tool):
@@ -245,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     t0 = time.monotonic()
     for c in cons:
-        counts = [count_contender(c, scens, matched, corp, logdir, args)
+        counts = [count_contender(c, scens, matched, corp, logdir, args.rounds)
                   for _ in range(args.processes)]  # fmt: skip
         rows += across_processes(counts)
     text = report(rows, scens, args, time.monotonic() - t0)
@@ -269,8 +276,7 @@ def report(
 ) -> str:
     cell = {(r["server"], r["library"], r["scenario"]): r["instr"] for r in rows}
     spread = {(r["server"], r["library"], r["scenario"]): r["spread"] for r in rows}
-    wide = {(r["server"], r["library"], r["scenario"]) for r in rows
-            if r.get("window", f"{SHORT}/{LONG} s") != f"{SHORT}/{LONG} s"}  # fmt: skip
+    wide = {(r["server"], r["library"], r["scenario"]) for r in rows if r["scale"] > 1}
     cmd = "python benchmarks/bench_server_instructions.py " + " ".join(sys.argv[1:])
     lines = [
         "# CPU instructions per request on real servers (valgrind)\n",
@@ -303,22 +309,20 @@ def report(
         for sc in scens:
             ref_lib = "bare" if run.base_key(sc.key) == "pass" else "matched"
             ref = cell.get((server, ref_lib, sc.key))
-            ours = cell.get((server, "staticserve", sc.key))
             peer = next((lib for lib in ("servestatic", "whitenoise")
                          if (server, lib, sc.key) in cell), None)  # fmt: skip
             theirs = cell.get((server, peer, sc.key)) if peer else None
-            spreads = [spread.get((server, lib, sc.key)) for lib in (ref_lib, "staticserve")]
-            worst = "-" if None in spreads else f"{max(spreads):.1%}"
             peer_cell = f"{peer} {_count(theirs)}" if peer else "-"
-            libs = (ref_lib, "staticserve", peer)
-            key = sc.key + ("*" if any((server, lib, sc.key) in wide for lib in libs) else "")
-            lines.append(f"| {key} | {_count(ref)} | {_count(ours)} | {_ratio(ref, ours)} | "
-                         f"{worst} | {peer_cell} | {_ratio(ref, theirs)} |")  # fmt: skip
-            bare_miss = cell.get((server, UNMARKED, sc.key))
-            if bare_miss is not None:
-                lines.append(f"| {sc.key}, unmarked | {_count(ref)} | {_count(bare_miss)} | "
-                             f"{_ratio(ref, bare_miss)} | {spread[(server, UNMARKED, sc.key)]:.1%}"
-                             f" | {peer_cell} | {_ratio(ref, theirs)} |")  # fmt: skip
+            for lib, label in (("staticserve", sc.key), (UNMARKED, sc.key + ", unmarked")):
+                ours = cell.get((server, lib, sc.key))
+                if lib == UNMARKED and ours is None:
+                    continue  # counted on the miss only, and only when asked for
+                spreads = [spread.get((server, one, sc.key)) for one in (ref_lib, lib)]
+                worst = "-" if None in spreads else f"{max(spreads):.1%}"
+                wider = any((server, one, sc.key) in wide for one in (ref_lib, lib, peer))
+                lines.append(f"| {label}{'*' if wider else ''} | {_count(ref)} | {_count(ours)} | "
+                             f"{_ratio(ref, ours)} | {worst} | {peer_cell} | "
+                             f"{_ratio(ref, theirs)} |")  # fmt: skip
         lines.append("")
     return "\n".join(lines)
 

@@ -278,35 +278,36 @@ tag_equals(PyObject *value, PyObject *etag)
 static PyObject *accepts[ACCEPTS_KEPT];
 static int accepts_next;
 
+/* The text of a value the cache may keep: exact bytes, or an exact compact
+ * ASCII str (how servers pass the header), at most ACCEPT_KEPT_MAX long. */
 static int
-same_value(PyObject *a, PyObject *b)
+keepable_text(PyObject *value, const char **text, Py_ssize_t *n)
 {
-    if (Py_TYPE(a) != Py_TYPE(b))
+    if (PyBytes_CheckExact(value)) {
+        *text = PyBytes_AS_STRING(value);
+        *n = PyBytes_GET_SIZE(value);
+    }
+    else if (PyUnicode_CheckExact(value) && PyUnicode_IS_COMPACT_ASCII(value)) {
+        *text = (const char *)PyUnicode_1BYTE_DATA(value);
+        *n = PyUnicode_GET_LENGTH(value);
+    }
+    else
         return 0;
-    if (PyBytes_CheckExact(a))
-        return PyBytes_GET_SIZE(a) == PyBytes_GET_SIZE(b) &&
-               memcmp(PyBytes_AS_STRING(a), PyBytes_AS_STRING(b), PyBytes_GET_SIZE(a)) == 0;
-    return PyUnicode_IS_COMPACT_ASCII(a) && PyUnicode_IS_COMPACT_ASCII(b) &&
-           PyUnicode_GET_LENGTH(a) == PyUnicode_GET_LENGTH(b) &&
-           memcmp(PyUnicode_1BYTE_DATA(a), PyUnicode_1BYTE_DATA(b), PyUnicode_GET_LENGTH(a)) ==
-               0;
+    return *n <= ACCEPT_KEPT_MAX;
 }
 
 static PyObject *
 known_accept(PyObject *value)
 {
-    if (PyBytes_CheckExact(value)) {
-        if (PyBytes_GET_SIZE(value) > ACCEPT_KEPT_MAX)
-            return value;
-    }
-    else if (!PyUnicode_CheckExact(value) || !PyUnicode_IS_COMPACT_ASCII(value) ||
-             PyUnicode_GET_LENGTH(value) > ACCEPT_KEPT_MAX)
+    const char *text, *kept_text;
+    Py_ssize_t n, kept_n;
+    if (!keepable_text(value, &text, &n))
         return value;
-    for (int i = 0; i < ACCEPTS_KEPT; i++) {
+    for (int i = 0; i < ACCEPTS_KEPT && accepts[i] != NULL; i++) {
         PyObject *kept = accepts[i];
-        if (kept == NULL)
-            break;
-        if (kept == value || same_value(kept, value))
+        if (kept == value || (Py_TYPE(kept) == Py_TYPE(value) &&
+                              keepable_text(kept, &kept_text, &kept_n) && kept_n == n &&
+                              memcmp(kept_text, text, n) == 0))
             return kept;
     }
     Py_XSETREF(accepts[accepts_next], Py_NewRef(value));
