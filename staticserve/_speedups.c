@@ -1148,6 +1148,7 @@ typedef struct {
     PyObject_HEAD
     PyObject *app;  /* the wrapped app, or None / NULL */
     PyObject *fast; /* a Lookup, or None / NULL: the Python path */
+    vectorcallfunc vectorcall; /* the type's vectorcall, set by its first tp_call */
 } Front;
 
 static PyObject *s_serve;
@@ -1178,30 +1179,55 @@ Front_dealloc(Front *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* Servers call the app with PyObject_Vectorcall.  A class statement's
+ * subclass of a vectorcall type does not inherit Py_TPFLAGS_HAVE_VECTORCALL
+ * on CPython 3.11, so every call would first pack its arguments in a tuple for
+ * tp_call (about 250 instructions a request).  tp_call therefore sets this
+ * instance's vectorcall and, while the subclass's call is still the front's,
+ * the flag on the subclass, and answers through it; later calls skip tp_call. */
+static PyObject *
+front_tp_call(Front *self, PyObject *args, PyObject *kwargs, ternaryfunc own,
+              vectorcallfunc vectorcall)
+{
+    self->vectorcall = vectorcall;
+    PyTypeObject *type = Py_TYPE(self);
+    if (type->tp_call == own && type->tp_vectorcall_offset == offsetof(Front, vectorcall))
+        type->tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL;
+    return PyVectorcall_Call((PyObject *)self, args, kwargs);
+}
+
+/* The vectorcall of a type whose __call__ was assigned after its flag was
+ * set (3.12 drops the flag itself then): drop it, and call again by tp_call. */
+static PyObject *
+front_call_replaced(Front *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_TYPE(self)->tp_flags &= ~Py_TPFLAGS_HAVE_VECTORCALL;
+    return PyObject_Vectorcall((PyObject *)self, args, nargsf, kwnames);
+}
+
 /* The adapter's Python path: ``self._serve(*args, **kwargs)``. */
 static PyObject *
-front_python(Front *self, PyObject *args, PyObject *kwargs)
+front_python(Front *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    Py_ssize_t n = PyTuple_GET_SIZE(args);
-    if (kwargs == NULL && n <= 3) {
-        PyObject *stack[4] = {(PyObject *)self};
-        for (Py_ssize_t i = 0; i < n; i++)
-            stack[i + 1] = PyTuple_GET_ITEM(args, i);
-        return PyObject_VectorcallMethod(s_serve, stack, (size_t)n + 1, NULL);
-    }
-    PyObject *method = PyObject_GetAttr((PyObject *)self, s_serve);
-    if (method == NULL)
-        return NULL;
-    PyObject *result = PyObject_Call(method, args, kwargs);
-    Py_DECREF(method);
+    Py_ssize_t total = nargs + (kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames));
+    PyObject *small[8];
+    PyObject **stack = total < 8 ? small : PyMem_Malloc((size_t)(total + 1) * sizeof(PyObject *));
+    if (stack == NULL)
+        return PyErr_NoMemory();
+    stack[0] = (PyObject *)self;
+    if (total > 0)
+        memcpy(stack + 1, args, (size_t)total * sizeof(PyObject *));
+    PyObject *result = PyObject_VectorcallMethod(s_serve, stack, (size_t)nargs + 1, kwnames);
+    if (stack != small)
+        PyMem_Free(stack);
     return result;
 }
 
 /* The Lookup to ask for this call, or NULL for the Python path. */
 static Lookup *
-front_lookup(Front *self, PyObject *args, PyObject *kwargs, Py_ssize_t nargs)
+front_lookup(Front *self, Py_ssize_t nargs, PyObject *kwnames, Py_ssize_t expected)
 {
-    if (kwargs != NULL || PyTuple_GET_SIZE(args) != nargs || self->fast == NULL ||
+    if (kwnames != NULL || nargs != expected || self->fast == NULL ||
         !Py_IS_TYPE(self->fast, &LookupType) || ((Lookup *)self->fast)->entries == NULL)
         return NULL;
     return (Lookup *)self->fast;
@@ -1211,24 +1237,23 @@ front_lookup(Front *self, PyObject *args, PyObject *kwargs, Py_ssize_t nargs)
  * ``args`` (None: not ours), or with the marking in place of their last item
  * (a callable: a plain miss), or the Python path (False, or no app). */
 static PyObject *
-front_pass(Front *self, PyObject *answer, PyObject *args)
+front_pass(Front *self, PyObject *answer, PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *app = self->app;
     if (answer == Py_False || app == NULL || app == Py_None) {
         Py_DECREF(answer);
-        return front_python(self, args, NULL);
+        return front_python(self, args, nargs, NULL);
     }
     Py_INCREF(app); /* the call may replace self.app */
     PyObject *result;
     if (answer == Py_None)
-        result = PyObject_Call(app, args, NULL);
+        result = PyObject_Vectorcall(app, args, (size_t)nargs, NULL);
     else {
-        Py_ssize_t n = PyTuple_GET_SIZE(args);
         PyObject *stack[3];
-        for (Py_ssize_t i = 0; i < n - 1; i++)
-            stack[i] = PyTuple_GET_ITEM(args, i);
-        stack[n - 1] = answer;
-        result = PyObject_Vectorcall(app, stack, (size_t)n, NULL);
+        for (Py_ssize_t i = 0; i < nargs - 1; i++)
+            stack[i] = args[i];
+        stack[nargs - 1] = answer;
+        result = PyObject_Vectorcall(app, stack, (size_t)nargs, NULL);
     }
     Py_DECREF(app);
     Py_DECREF(answer);
@@ -1238,44 +1263,65 @@ front_pass(Front *self, PyObject *answer, PyObject *args)
 static PyObject *sending_new(PyObject *send, PyObject *messages);
 
 /* ASGIFront(scope, receive, send) */
+static PyObject *ASGIFront_call(Front *self, PyObject *args, PyObject *kwargs);
+
 static PyObject *
-ASGIFront_call(Front *self, PyObject *args, PyObject *kwargs)
+ASGIFront_vectorcall(Front *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    Lookup *lookup = front_lookup(self, args, kwargs, 3);
+    if (Py_TYPE(self)->tp_call != (ternaryfunc)ASGIFront_call)
+        return front_call_replaced(self, args, nargsf, kwnames);
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    Lookup *lookup = front_lookup(self, nargs, kwnames, 3);
     if (lookup == NULL)
-        return front_python(self, args, kwargs);
-    PyObject *send = PyTuple_GET_ITEM(args, 2);
-    PyObject *answer = Lookup_asgi(lookup, PyTuple_GET_ITEM(args, 0), send);
+        return front_python(self, args, nargs, kwnames);
+    PyObject *answer = Lookup_asgi(lookup, args[0], args[2]);
     if (answer == NULL)
         return NULL;
     if (PyTuple_CheckExact(answer)) {
-        PyObject *sending = sending_new(send, answer);
+        PyObject *sending = sending_new(args[2], answer);
         Py_DECREF(answer);
         return sending;
     }
-    return front_pass(self, answer, args);
+    return front_pass(self, answer, args, nargs);
+}
+
+static PyObject *
+ASGIFront_call(Front *self, PyObject *args, PyObject *kwargs)
+{
+    return front_tp_call(self, args, kwargs, (ternaryfunc)ASGIFront_call,
+                         (vectorcallfunc)ASGIFront_vectorcall);
 }
 
 /* WSGIFront(environ, start_response) */
+static PyObject *WSGIFront_call(Front *self, PyObject *args, PyObject *kwargs);
+
 static PyObject *
-WSGIFront_call(Front *self, PyObject *args, PyObject *kwargs)
+WSGIFront_vectorcall(Front *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    Lookup *lookup = front_lookup(self, args, kwargs, 2);
+    if (Py_TYPE(self)->tp_call != (ternaryfunc)WSGIFront_call)
+        return front_call_replaced(self, args, nargsf, kwnames);
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    Lookup *lookup = front_lookup(self, nargs, kwnames, 2);
     if (lookup == NULL)
-        return front_python(self, args, kwargs);
-    PyObject *start_response = PyTuple_GET_ITEM(args, 1);
-    PyObject *answer = Lookup_wsgi(lookup, PyTuple_GET_ITEM(args, 0), start_response);
+        return front_python(self, args, nargs, kwnames);
+    PyObject *answer = Lookup_wsgi(lookup, args[0], args[1]);
     if (answer == NULL)
         return NULL;
     if (!PyTuple_CheckExact(answer))
-        return front_pass(self, answer, args);
+        return front_pass(self, answer, args, nargs);
     /* (status line, header list, [body]) */
-    PyObject *started = PyObject_CallFunctionObjArgs(
-        start_response, PyTuple_GET_ITEM(answer, 0), PyTuple_GET_ITEM(answer, 1), NULL);
+    PyObject *started = PyObject_Vectorcall(args[1], &PyTuple_GET_ITEM(answer, 0), 2, NULL);
     PyObject *body = started == NULL ? NULL : Py_NewRef(PyTuple_GET_ITEM(answer, 2));
     Py_XDECREF(started);
     Py_DECREF(answer);
     return body;
+}
+
+static PyObject *
+WSGIFront_call(Front *self, PyObject *args, PyObject *kwargs)
+{
+    return front_tp_call(self, args, kwargs, (ternaryfunc)WSGIFront_call,
+                         (vectorcallfunc)WSGIFront_vectorcall);
 }
 
 static PyMemberDef Front_members[] = {
@@ -1289,7 +1335,9 @@ static PyTypeObject ASGIFrontType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "staticserve._speedups.ASGIFront",
     .tp_basicsize = sizeof(Front),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC |
+                Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(Front, vectorcall),
     .tp_doc = "The call of asgi.StaticServe (see the module's comment on the fronts).",
     /* tp_new: object's (set in PyInit__speedups), which sets up a subclass's
      * inline attribute values; PyType_GenericNew would leave a plain dict, and
@@ -1306,7 +1354,9 @@ static PyTypeObject WSGIFrontType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "staticserve._speedups.WSGIFront",
     .tp_basicsize = sizeof(Front),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC |
+                Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(Front, vectorcall),
     .tp_doc = "The call of wsgi.StaticServeWSGI (see the module's comment on the fronts).",
     /* tp_new: object's, as for ASGIFrontType */
     .tp_call = (ternaryfunc)WSGIFront_call,

@@ -273,6 +273,43 @@ def test_a_subclass_overriding_call_in_python_is_called(static_tree: StaticTree)
     assert sent == ["logged"]
 
 
+HAVE_VECTORCALL = 1 << 11  # Py_TPFLAGS_HAVE_VECTORCALL
+
+
+def test_after_its_first_call_a_subclass_is_called_without_an_argument_tuple(
+    static_tree: StaticTree,
+) -> None:
+    """CPython 3.11 does not pass the front's vectorcall on to a Python
+    subclass; its first call does, so that a server's call packs no tuple."""
+
+    class Fresh(StaticServe):
+        pass
+
+    served = Fresh(None, root=static_tree.root, prefix="/static/")
+    served.files.load(HIT)
+    served(_scope(HIT), no_receive, None).close()
+    assert Fresh.__flags__ & HAVE_VECTORCALL
+    answer = served(_scope(HIT), no_receive, None)
+    assert type(answer).__name__ == "Sending"
+    answer.close()
+
+
+@pytest.mark.parametrize("adapter", [StaticServe, StaticServeWSGI])
+def test_a_call_assigned_to_the_class_after_its_first_call_is_the_one_called(
+    static_tree: StaticTree, adapter: type
+) -> None:
+    class Fresh(adapter):  # type: ignore[misc, valid-type]
+        pass
+
+    served = Fresh(lambda *args: "app", root=static_tree.root, prefix="/static/")
+    request = _scope("/api") if adapter is StaticServe else {"PATH_INFO": "/api"}
+    first = served(*([request, no_receive, None] if adapter is StaticServe else [request, None]))
+    assert first == "app"
+    Fresh.__call__ = lambda self, *args: "replaced"
+    assert served(request, None, None) == "replaced"
+    assert Fresh(None, root=static_tree.root)(request, None, None) == "replaced"
+
+
 def wsgi_loaded(static_tree: StaticTree, app: Any = None) -> StaticServeWSGI:
     served = StaticServeWSGI(app, root=static_tree.root, prefix="/static/")
     served.files.load(HIT)
