@@ -1,7 +1,11 @@
 """Types of the C fast path (``_speedups.c``); see :mod:`staticserve.speedups`."""
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
+
+def kept_accept(value: _T, /) -> _T: ...
 
 class Lookup:
     def __init__(

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+_T = TypeVar("_T")
 
 
 def _load() -> ModuleType | None:
@@ -33,6 +36,17 @@ ENABLED: bool = _speedups is not None and not _TURNED_OFF
 def built() -> bool:
     """Whether the C extension was compiled and imports."""
     return _speedups is not None
+
+
+def _same(value: _T) -> _T:
+    return value
+
+
+#: The object the C path keeps for an ``Accept-Encoding`` value (the first it
+#: met with that text); ``http.select_variant`` stores it as the negotiation
+#: table's key, so that the C lookup meets its own key object. Without the C
+#: path, the value itself.
+kept_accept: Callable[[_T], _T] = _speedups.kept_accept if ENABLED and _speedups else _same
 
 
 def lookup_class() -> Any | None:

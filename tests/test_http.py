@@ -213,6 +213,19 @@ def test_equal_sizes_go_to_the_clients_first_choice(tmp_path: Path) -> None:
     assert select_variant(res, "br, gzip").encoding == "br"
 
 
+def test_an_asgi_value_is_remembered_before_the_str_of_the_same_text(tmp_path: Path) -> None:
+    """Equal text as bytes and str hash alike, and a lookup meets the first one
+    stored: the bytes the ASGI fast path looks up must come before the str the
+    general path remembers."""
+    res = make_resource(tmp_path)
+    select_variant(res, "gzip, br")
+    select_variant(res, b"identity")
+    select_variant(res, b"gzip, br")
+    keys = list(res.negotiated)
+    assert keys.index(b"gzip, br") < keys.index("gzip, br")
+    assert select_variant(res, b"gzip, br") is select_variant(res, "gzip, br")
+
+
 def test_parse_accept_encoding_keeps_q_and_position() -> None:
     assert parse_accept_encoding("gzip;q=0.8, br , *;q=0") == {
         "gzip": (0.8, 0),

@@ -262,6 +262,22 @@ def test_c_path_negotiates_each_new_accept_encoding_object_by_its_value(
 
 
 @needs_c
+def test_a_negotiation_the_python_path_stored_is_keyed_by_the_c_paths_own_object(
+    static_tree: StaticTree,
+) -> None:
+    """A file's first requests run in Python (its load); the C lookup that
+    follows must meet its own kept object as the key (no compare of the bytes)."""
+    _, slow, _, _ = pair(StaticServe, static_tree)
+    slow.files.load("/static/css/site.css")
+    first = bytes(bytearray(b"gzip, deflate, br, zstd"))
+    scope = {**_scope("/static/css/site.css"), "headers": [(b"accept-encoding", first)]}
+    call_asgi(slow, scope)
+    later = bytes(bytearray(first))  # the next request's own object
+    resource = slow.files.find("/static/css/site.css")
+    assert any(key is speedups.kept_accept(later) for key in resource.negotiated)
+
+
+@needs_c
 @pytest.mark.parametrize("kind", [StaticServe, StaticServeWSGI])
 def test_c_path_follows_a_file_that_changed_on_disk(
     static_tree: StaticTree, kind: type, monkeypatch: pytest.MonkeyPatch
