@@ -52,6 +52,7 @@ def _child() -> None:
     scens = [s for s in run.scenarios(corp) if s.key not in ("big", "js_br")]
     matched_file = Path(os.environ["BENCH_MATCHED"])
     matched_record.record(scens, roots / "staticserve", "/static/", matched_file)
+    import matched
     import matched_asgi
     import matched_wsgi
 
@@ -167,7 +168,7 @@ def _child() -> None:
                 lambda p, h: matched_record._asgi_request(asgi_apps["staticserve"], p, h),
                 sc.path, sc.headers, sc.conditional,
             )["request_headers"]  # fmt: skip
-            mpath = "/matched/" + sc.key
+            mpath = matched.path_for(sc.key, sc.path)
             cases.append(
                 (sc.key, "matched", "ASGI", drive, matched_asgi.app, scope(mpath, headers))
             )

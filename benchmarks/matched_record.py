@@ -105,6 +105,7 @@ def _with_etag(call: Any, path: str, headers: dict[str, str], conditional: bool)
 def record(scenarios: list, root: Path, prefix: str, out: Path) -> dict[str, dict[str, int]]:
     """Write the recording to ``out``; returns {kind: {scenario: status}} for the log."""
     from common import bare_asgi, bare_wsgi
+    from matched import path_for
 
     from staticserve import StaticServe, StaticServeWSGI
 
@@ -118,8 +119,10 @@ def record(scenarios: list, root: Path, prefix: str, out: Path) -> dict[str, dic
         data["wsgi"][sc.key] = _with_etag(
             lambda p, h: _wsgi_request(wsgi_app, p, h), sc.path, sc.headers, sc.conditional
         )
+    paths = {sc.key: path_for(sc.key, sc.path) for sc in scenarios}
     for recs in data.values():
-        for rec in recs.values():
+        for key, rec in recs.items():
             rec["body"] = base64.b64encode(rec["body"]).decode()
+            rec["path"] = paths[key]
     out.write_text(json.dumps(data, indent=1))
     return {kind: {k: r["status"] for k, r in recs.items()} for kind, recs in data.items()}

@@ -46,7 +46,6 @@ import chart  # noqa: E402
 import corpus as corpus_mod  # noqa: E402
 import matched_record  # noqa: E402
 from common import BODY  # noqa: E402
-from matched import PATH_PREFIX as MATCHED_PREFIX  # noqa: E402
 
 PREFIX = "/static/"
 PASS_PATH = "/app/page"
@@ -589,7 +588,7 @@ def matched_views(scens: list[Scenario]) -> dict[str, Scenario]:
             continue
         out[sc.key] = replace(
             sc,
-            path=MATCHED_PREFIX + sc.key,
+            path=recorded[sc.key]["path"],
             headers=recorded[sc.key]["request_headers"],
             conditional=False,
         )

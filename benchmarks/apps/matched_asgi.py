@@ -1,10 +1,10 @@
 """Header-matched ASGI ceiling; see matched.py."""
 
 from common import bare_asgi
-from matched import PATH_PREFIX, load
+from matched import load
 
 _ANSWERS = {
-    PATH_PREFIX + key: (
+    rec["path"]: (
         {
             "type": "http.response.start",
             "status": rec["status"],
@@ -12,7 +12,7 @@ _ANSWERS = {
         },
         {"type": "http.response.body", "body": rec["body"]},
     )
-    for key, rec in load("asgi").items()
+    for rec in load("asgi").values()
 }
 
 

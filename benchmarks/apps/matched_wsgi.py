@@ -1,11 +1,11 @@
 """Header-matched WSGI ceiling; see matched.py."""
 
 from common import bare_wsgi
-from matched import PATH_PREFIX, load
+from matched import load
 
 _ANSWERS = {
-    PATH_PREFIX + key: (rec["status_line"], [tuple(h) for h in rec["headers"]], rec["body"])
-    for key, rec in load("wsgi").items()
+    rec["path"]: (rec["status_line"], [tuple(h) for h in rec["headers"]], rec["body"])
+    for rec in load("wsgi").values()
 }
 
 
