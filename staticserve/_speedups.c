@@ -557,6 +557,41 @@ build_shapes(void)
     return failed ? -1 : 0;
 }
 
+/* The awaitable an ASGI hit returns: ``await send(start); await send(body)``
+ * as a coroutine in C (send, throw and close as a coroutine has them, so that
+ * collections.abc.Coroutine and asyncio.iscoroutine accept it; the type is
+ * below, with the fronts).  asgi_messages() makes it without a send, which
+ * the front fills in: the two messages need no tuple to travel in. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *send;  /* NULL until the front sets it */
+    PyObject *start; /* the messages, NULL once both went to send */
+    PyObject *body;
+    PyObject *inner; /* the iterator of the send being awaited, or NULL */
+    int sent;        /* how many messages went to send */
+} Sending;
+
+static PyTypeObject SendingType;
+
+/* A Sending of ``start`` and ``body`` (both stolen), no send yet. */
+static PyObject *
+sending_new(PyObject *start, PyObject *body)
+{
+    Sending *s = PyObject_GC_New(Sending, &SendingType);
+    if (s == NULL) {
+        Py_DECREF(start);
+        Py_DECREF(body);
+        return NULL;
+    }
+    s->send = NULL;
+    s->start = start;
+    s->body = body;
+    s->inner = NULL;
+    s->sent = 0;
+    PyObject_GC_Track(s);
+    return (PyObject *)s;
+}
+
 static PyObject *
 asgi_messages(PyObject *plan)
 {
@@ -571,7 +606,8 @@ asgi_messages(PyObject *plan)
     if (message == NULL || PyDict_SetItem(start, s_headers, list) < 0 ||
         PyDict_SetItem(message, s_body, body) < 0)
         goto done;
-    result = PyTuple_Pack(2, start, message);
+    result = sending_new(start, message);
+    start = message = NULL;
 done:
     Py_XDECREF(headers);
     Py_XDECREF(list);
@@ -1105,7 +1141,15 @@ Lookup_asgi_checked(Lookup *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "asgi() takes 2 arguments");
         return NULL;
     }
-    return self->entries == NULL ? Lookup_not_ready(self) : Lookup_asgi(self, args[0], args[1]);
+    if (self->entries == NULL)
+        return Lookup_not_ready(self);
+    PyObject *answer = Lookup_asgi(self, args[0], args[1]);
+    if (answer == NULL || !Py_IS_TYPE(answer, &SendingType))
+        return answer;
+    /* a hit: its (start, body) */
+    PyObject *messages = PyTuple_Pack(2, ((Sending *)answer)->start, ((Sending *)answer)->body);
+    Py_DECREF(answer);
+    return messages;
 }
 
 static PyObject *
@@ -1271,8 +1315,6 @@ front_pass(Front *self, PyObject *answer, PyObject *const *args, Py_ssize_t narg
     return result;
 }
 
-static PyObject *sending_new(PyObject *send, PyObject *messages);
-
 /* ASGIFront(scope, receive, send) */
 static PyObject *ASGIFront_call(Front *self, PyObject *args, PyObject *kwargs);
 
@@ -1288,10 +1330,9 @@ ASGIFront_vectorcall(Front *self, PyObject *const *args, size_t nargsf, PyObject
     PyObject *answer = Lookup_asgi(lookup, args[0], args[2]);
     if (answer == NULL)
         return NULL;
-    if (PyTuple_CheckExact(answer)) {
-        PyObject *sending = sending_new(args[2], answer);
-        Py_DECREF(answer);
-        return sending;
+    if (Py_IS_TYPE(answer, &SendingType)) {
+        ((Sending *)answer)->send = Py_NewRef(args[2]);
+        return answer;
     }
     return front_pass(self, answer, args, nargs);
 }
@@ -1379,38 +1420,14 @@ static PyTypeObject WSGIFrontType = {
 
 /* ---------------------------------------------------------------- Sending */
 
-/* The awaitable an ASGI hit returns: ``await send(start); await send(body)``
- * as a coroutine in C (send, throw and close as a coroutine has them, so that
- * collections.abc.Coroutine and asyncio.iscoroutine accept it). */
-typedef struct {
-    PyObject_HEAD
-    PyObject *send;
-    PyObject *messages; /* (start, body), or NULL once both went to send */
-    PyObject *inner;    /* the iterator of the send being awaited, or NULL */
-    int sent;           /* how many messages went to send */
-} Sending;
-
-static PyTypeObject SendingType;
-
-static PyObject *
-sending_new(PyObject *send, PyObject *messages)
-{
-    Sending *s = PyObject_GC_New(Sending, &SendingType);
-    if (s == NULL)
-        return NULL;
-    s->send = Py_NewRef(send);
-    s->messages = Py_NewRef(messages);
-    s->inner = NULL;
-    s->sent = 0;
-    PyObject_GC_Track(s);
-    return (PyObject *)s;
-}
+/* (Sending, the awaitable of an ASGI hit, is declared with asgi_messages.) */
 
 static int
 Sending_traverse(Sending *s, visitproc visit, void *arg)
 {
     Py_VISIT(s->send);
-    Py_VISIT(s->messages);
+    Py_VISIT(s->start);
+    Py_VISIT(s->body);
     Py_VISIT(s->inner);
     return 0;
 }
@@ -1419,7 +1436,8 @@ static int
 Sending_clear(Sending *s)
 {
     Py_CLEAR(s->send);
-    Py_CLEAR(s->messages);
+    Py_CLEAR(s->start);
+    Py_CLEAR(s->body);
     Py_CLEAR(s->inner);
     return 0;
 }
@@ -1472,7 +1490,8 @@ static void
 sending_finish(Sending *s)
 {
     Py_CLEAR(s->inner);
-    Py_CLEAR(s->messages);
+    Py_CLEAR(s->start);
+    Py_CLEAR(s->body);
     s->sent = 2;
 }
 
@@ -1482,15 +1501,17 @@ Sending_am_send(Sending *s, PyObject *arg, PyObject **result)
 {
     for (;;) {
         if (s->inner == NULL) {
-            if (s->messages == NULL) {
+            if (s->sent == 2 || s->send == NULL) {
                 *result = Py_NewRef(Py_None);
                 return PYGEN_RETURN;
             }
             PyObject *awaitable =
-                PyObject_CallOneArg(s->send, PyTuple_GET_ITEM(s->messages, s->sent));
+                PyObject_CallOneArg(s->send, s->sent == 0 ? s->start : s->body);
             s->sent++;
-            if (s->sent == 2)
-                Py_CLEAR(s->messages);
+            if (s->sent == 2) {
+                Py_CLEAR(s->start);
+                Py_CLEAR(s->body);
+            }
             s->inner = awaitable == NULL ? NULL : awaitable_iter(awaitable);
             Py_XDECREF(awaitable);
             if (s->inner == NULL) {
