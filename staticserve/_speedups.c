@@ -565,7 +565,7 @@ build_shapes(void)
 typedef struct {
     PyObject_HEAD
     PyObject *send;  /* NULL until the front sets it */
-    PyObject *start; /* the messages, NULL once both went to send */
+    PyObject *start; /* the messages, each NULL once it went to send */
     PyObject *body;
     PyObject *inner; /* the iterator of the send being awaited, or NULL */
     int sent;        /* how many messages went to send */
@@ -1505,13 +1505,10 @@ Sending_am_send(Sending *s, PyObject *arg, PyObject **result)
                 *result = Py_NewRef(Py_None);
                 return PYGEN_RETURN;
             }
-            PyObject *awaitable =
-                PyObject_CallOneArg(s->send, s->sent == 0 ? s->start : s->body);
+            PyObject **message = s->sent == 0 ? &s->start : &s->body;
+            PyObject *awaitable = PyObject_CallOneArg(s->send, *message);
+            Py_CLEAR(*message); /* send has it now */
             s->sent++;
-            if (s->sent == 2) {
-                Py_CLEAR(s->start);
-                Py_CLEAR(s->body);
-            }
             s->inner = awaitable == NULL ? NULL : awaitable_iter(awaitable);
             Py_XDECREF(awaitable);
             if (s->inner == NULL) {
