@@ -55,3 +55,46 @@ def test_a_documented_command_is_accepted(parser: argparse.ArgumentParser, comma
 def test_an_unknown_library_is_refused(parser: argparse.ArgumentParser) -> None:
     with pytest.raises(SystemExit):
         parser.parse_args(["--lib", "staticserve-unmark"])
+
+
+def _cell(spread: float, scale: int) -> dict:
+    return {"instr": 1000.0 * scale, "spread": spread, "requests": 900, "errors": 0, "scale": scale}
+
+
+def test_a_cell_whose_differences_agree_keeps_the_short_windows(
+    parser: argparse.ArgumentParser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bench_server_instructions as b
+
+    calls: list[int] = []
+    monkeypatch.setattr(
+        b,
+        "per_request",
+        lambda srv, sc, h, rounds, scale=1: calls.append(scale) or _cell(0.02, scale),
+    )
+    assert b.counted_cell(None, None, {}, 3)["scale"] == 1
+    assert calls == [1]
+
+
+def test_a_cell_whose_differences_disagree_is_counted_again_in_wider_windows(
+    parser: argparse.ArgumentParser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bench_server_instructions as b
+
+    monkeypatch.setattr(
+        b,
+        "per_request",
+        lambda srv, sc, h, rounds, scale=1: _cell(0.2 if scale == 1 else 0.03, scale),
+    )
+    assert b.counted_cell(None, None, {}, 3)["scale"] == b.WIDER
+
+
+def test_a_cell_too_slow_for_the_wider_windows_keeps_its_short_count(
+    parser: argparse.ArgumentParser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bench_server_instructions as b
+
+    monkeypatch.setattr(
+        b, "per_request", lambda srv, sc, h, rounds, scale=1: _cell(0.2, 1) if scale == 1 else None
+    )
+    assert b.counted_cell(None, None, {}, 3)["scale"] == 1
