@@ -55,8 +55,8 @@ SCENARIOS = ["small_br", "small_id", "etag_304", "miss", "pass"]
 ROUNDS = 3  # differences per cell
 SHORT, LONG = 1, 3  # seconds of wrk for the two counts of a difference
 MIN_REQUESTS = 300
-WIDER = 4  # the windows' factor for a server too slow to count in SHORT/LONG
-MAX_SPREAD = 0.05  # a cell whose differences disagree by more is counted again, WIDER
+WIDER = 4  # the windows' factor for a cell too slow or too noisy in SHORT/LONG
+MAX_SPREAD = 0.05  # more disagreement than this between differences is too noisy
 
 
 class CountedServer(run.Server):

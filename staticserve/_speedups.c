@@ -565,10 +565,9 @@ build_shapes(void)
 typedef struct {
     PyObject_HEAD
     PyObject *send;  /* NULL until the front sets it */
-    PyObject *start; /* the messages, each NULL once it went to send */
-    PyObject *body;
+    PyObject *start; /* the messages, each NULL once it went to send: */
+    PyObject *body;  /* both NULL, the Sending is done */
     PyObject *inner; /* the iterator of the send being awaited, or NULL */
-    int sent;        /* how many messages went to send */
 } Sending;
 
 static PyTypeObject SendingType;
@@ -587,7 +586,6 @@ sending_new(PyObject *start, PyObject *body)
     s->start = start;
     s->body = body;
     s->inner = NULL;
-    s->sent = 0;
     PyObject_GC_Track(s);
     return (PyObject *)s;
 }
@@ -1492,7 +1490,6 @@ sending_finish(Sending *s)
     Py_CLEAR(s->inner);
     Py_CLEAR(s->start);
     Py_CLEAR(s->body);
-    s->sent = 2;
 }
 
 /* Resume with ``arg`` sent into the send being awaited; then the next send. */
@@ -1501,14 +1498,13 @@ Sending_am_send(Sending *s, PyObject *arg, PyObject **result)
 {
     for (;;) {
         if (s->inner == NULL) {
-            if (s->sent == 2 || s->send == NULL) {
+            PyObject **message = s->start != NULL ? &s->start : &s->body;
+            if (*message == NULL || s->send == NULL) {
                 *result = Py_NewRef(Py_None);
                 return PYGEN_RETURN;
             }
-            PyObject **message = s->sent == 0 ? &s->start : &s->body;
             PyObject *awaitable = PyObject_CallOneArg(s->send, *message);
             Py_CLEAR(*message); /* send has it now */
-            s->sent++;
             s->inner = awaitable == NULL ? NULL : awaitable_iter(awaitable);
             Py_XDECREF(awaitable);
             if (s->inner == NULL) {

@@ -14,6 +14,7 @@ import shlex
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -22,6 +23,8 @@ COMMAND = "python benchmarks/bench_server_instructions.py"
 
 
 def documented_commands() -> Iterator[str]:
+    """The commands in the docs (whole lines, and quoted in prose across line
+    breaks) and in the script's usage lines."""
     docs = (REPO / "docs" / "benchmarks.md").read_text()
     usage = (REPO / "benchmarks" / "bench_server_instructions.py").read_text()
     usage = usage.split('"""')[1].replace("\\\n", " ")  # the docstring, continuations joined
@@ -30,17 +33,24 @@ def documented_commands() -> Iterator[str]:
             line = line.strip()
             if line.startswith(COMMAND):
                 yield re.sub(r"\s+#.*$", "", line)
+    for quoted in re.findall(r"`(python\s+benchmarks/bench_server_instructions\.py[^`]*)`", docs):
+        yield " ".join(quoted.split())
 
 
 @pytest.fixture(scope="module")
-def parser() -> Iterator[argparse.ArgumentParser]:
+def bench() -> Iterator[ModuleType]:
     sys.path.insert(0, str(REPO / "benchmarks"))
     try:
         import bench_server_instructions
 
-        yield bench_server_instructions.parser()
+        yield bench_server_instructions
     finally:
         sys.path.remove(str(REPO / "benchmarks"))
+
+
+@pytest.fixture(scope="module")
+def parser(bench: ModuleType) -> argparse.ArgumentParser:
+    return bench.parser()
 
 
 def test_the_docs_give_bench_server_instructions_commands() -> None:
@@ -61,40 +71,34 @@ def _cell(spread: float, scale: int) -> dict:
     return {"instr": 1000.0 * scale, "spread": spread, "requests": 900, "errors": 0, "scale": scale}
 
 
-def test_a_cell_whose_differences_agree_keeps_the_short_windows(
-    parser: argparse.ArgumentParser, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import bench_server_instructions as b
+def _counted_with(bench: ModuleType, monkeypatch: pytest.MonkeyPatch, cell) -> dict | None:
+    """counted_cell() where per_request(..., scale) answers ``cell(scale)``."""
+    monkeypatch.setattr(bench, "per_request", lambda srv, sc, h, rounds, scale=1: cell(scale))
+    return bench.counted_cell(None, None, {}, 3)
 
-    calls: list[int] = []
-    monkeypatch.setattr(
-        b,
-        "per_request",
-        lambda srv, sc, h, rounds, scale=1: calls.append(scale) or _cell(0.02, scale),
+
+def test_a_cell_whose_differences_agree_keeps_the_short_windows(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scales: list[int] = []
+    counted = _counted_with(
+        bench, monkeypatch, lambda scale: scales.append(scale) or _cell(0.02, scale)
     )
-    assert b.counted_cell(None, None, {}, 3)["scale"] == 1
-    assert calls == [1]
+    assert counted["scale"] == 1
+    assert scales == [1]
 
 
 def test_a_cell_whose_differences_disagree_is_counted_again_in_wider_windows(
-    parser: argparse.ArgumentParser, monkeypatch: pytest.MonkeyPatch
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bench_server_instructions as b
-
-    monkeypatch.setattr(
-        b,
-        "per_request",
-        lambda srv, sc, h, rounds, scale=1: _cell(0.2 if scale == 1 else 0.03, scale),
+    counted = _counted_with(
+        bench, monkeypatch, lambda scale: _cell(0.2 if scale == 1 else 0.03, scale)
     )
-    assert b.counted_cell(None, None, {}, 3)["scale"] == b.WIDER
+    assert counted["scale"] == bench.WIDER
 
 
 def test_a_cell_too_slow_for_the_wider_windows_keeps_its_short_count(
-    parser: argparse.ArgumentParser, monkeypatch: pytest.MonkeyPatch
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bench_server_instructions as b
-
-    monkeypatch.setattr(
-        b, "per_request", lambda srv, sc, h, rounds, scale=1: _cell(0.2, 1) if scale == 1 else None
-    )
-    assert b.counted_cell(None, None, {}, 3)["scale"] == 1
+    counted = _counted_with(bench, monkeypatch, lambda scale: _cell(0.2, 1) if scale == 1 else None)
+    assert counted["scale"] == 1
