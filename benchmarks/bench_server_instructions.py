@@ -24,7 +24,18 @@ two contenders' throughput on an otherwise idle core: the reported
 
 ``staticserve-unmarked`` is staticserve with ``miss_cache_control=None``,
 counted on the miss only: the app's 404 goes out unchanged, as the peers send
-it. Only one callgrind run may be going on at a time on the machine:
+it. Two more miss-only contenders, counted when ``--lib`` names them, split
+the miss's cost against the replay: ``app-marked`` is the inner app sending
+staticserve's marked 404 (its own 404 with ``Cache-Control: no-store``)
+itself, served directly (the replay's bytes with the inner app's own
+dispatch), and ``staticserve-free-marking`` is staticserve with the marking
+off wrapped around that app (the same bytes again, with staticserve's lookup
+and pass-on but none of the marking's work)::
+
+    python benchmarks/bench_server_instructions.py --only granian-asgi --scenario miss \
+        --lib matched --lib staticserve --lib app-marked --lib staticserve-free-marking
+
+Only one callgrind run may be going on at a time on the machine:
 ``callgrind_control`` zeroes and dumps every callgrind process it finds.
 
 Writes ``benchmarks/results/server_instructions.md`` (and ``.json``).
@@ -51,6 +62,16 @@ import run  # noqa: E402
 SERVERS = ["uvicorn", "granian-asgi", "gunicorn", "granian-wsgi"]
 LIBS = ["bare", "matched", "staticserve", "servestatic", "whitenoise"]
 UNMARKED = "staticserve-unmarked"  # miss_cache_control=None: counted on the miss only
+APP_MARKED = "app-marked"  # the inner app marking its own 404, served directly
+FREE_MARKING = "staticserve-free-marking"  # UNMARKED over APP_MARKED's app
+# {library: (the label of its row, the app module of its contender on an ASGI server)}
+# for the contenders counted on the miss only; the WSGI module is the same with "wsgi".
+MISS_ONLY = {
+    UNMARKED: ("unmarked", "staticserve_asgi_unmarked"),
+    FREE_MARKING: ("marking free", "staticserve_asgi_free_marking"),
+    APP_MARKED: ("the app's own, marked", "app_marked_asgi"),
+}
+ASKED_ONLY = (APP_MARKED, FREE_MARKING)  # not in a run whose --lib does not name them
 SCENARIOS = ["small_br", "small_id", "etag_304", "miss", "pass"]
 ROUNDS = 3  # differences per cell
 SHORT, LONG = 1, 3  # seconds of wrk for the two counts of a difference
@@ -142,15 +163,22 @@ def counted_cell(
     return per_request(srv, sc, headers, rounds, WIDER) or short
 
 
-def unmarked(cons: list[run.Contender]) -> list[run.Contender]:
-    """staticserve with the miss marking off, on each server staticserve runs on."""
-    return [
-        run.Contender(
-            f"{UNMARKED}@{c.server}", UNMARKED, c.server, f"{c.module}_unmarked", c.flavour
-        )
-        for c in cons
-        if c.library == "staticserve"
-    ]
+def miss_only(cons: list[run.Contender]) -> list[run.Contender]:
+    """The MISS_ONLY contenders, on each server staticserve runs on."""
+    out = []
+    for c in cons:
+        if c.library != "staticserve":
+            continue
+        kind = "wsgi" if c.module.endswith("wsgi") else "asgi"
+        for lib, (_, module) in MISS_ONLY.items():
+            module = module.replace("asgi", kind)
+            out.append(run.Contender(f"{lib}@{c.server}", lib, c.server, module, c.flavour))
+    return out
+
+
+def counted_in_run(lib: str, asked: list[str]) -> bool:
+    """Whether a run given ``--lib`` ``asked`` (none: the default) counts ``lib``."""
+    return lib in asked if asked else lib not in ASKED_ONLY
 
 
 def count_contender(
@@ -171,8 +199,8 @@ def count_contender(
             timed = run.timed_scenario(c, sc, matched)
             if timed is None or (c.is_bare and run.base_key(sc.key) != "pass"):
                 continue  # the bare app is only the pass-through's reference
-            if c.library == UNMARKED and run.base_key(sc.key) != "miss":
-                continue  # the same as staticserve's everywhere but on a miss
+            if c.library in MISS_ONLY and run.base_key(sc.key) != "miss":
+                continue  # the same as staticserve's or the bare app's but on a miss
             chk = run.verify(c, timed, srv.port, corp)
             if not chk.ok:
                 print(f"  ! {c.key} {sc.key}: WRONG ({chk.note}), not counted")
@@ -229,7 +257,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--rounds", type=int, default=ROUNDS, help="differences per cell (median)")
     ap.add_argument("--scenario", action="append", default=[], choices=SCENARIOS,
                     help="scenarios (default: all)")  # fmt: skip
-    ap.add_argument("--lib", action="append", default=[], choices=[*LIBS, UNMARKED],
+    ap.add_argument("--lib", action="append", default=[], choices=[*LIBS, *MISS_ONLY],
                     help="libraries (default: all)")  # fmt: skip
     ap.add_argument("--processes", type=int, default=1, help="server processes per contender")
     ap.add_argument("--out", type=Path, default=run.RESULTS, help="where the .md and .json go")
@@ -253,8 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     matched = run.matched_views(scens)
     cons = [c for c in run.contenders(True, True) if c.server in servers and c.library in LIBS]
-    cons += unmarked(cons)
-    cons = [c for c in cons if not args.lib or c.library in args.lib]
+    cons += miss_only(cons)
+    cons = [c for c in cons if counted_in_run(c.library, args.lib)]
     logdir = run.corpus_mod.WORK / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -309,7 +337,10 @@ def report(
         )
         + "`unmarked`: staticserve with "
         "`miss_cache_control=None`, whose 404 is the app's own, unchanged, as the peers "
-        "send it (the reference still carries `no-store`).\n",
+        "send it (the reference still carries `no-store`). `the app's own, marked`: the "
+        "inner app sending staticserve's marked 404 itself, served directly; `marking "
+        "free`: staticserve with the marking off over that app (both send the reference's "
+        "bytes).\n",
     ]
     for server in dict.fromkeys(r["server"] for r in rows):
         lines.append(f"## {server}\n")
@@ -322,9 +353,11 @@ def report(
                          if (server, lib, sc.key) in cell), None)  # fmt: skip
             theirs = cell.get((server, peer, sc.key)) if peer else None
             peer_cell = f"{peer} {_count(theirs)}" if peer else "-"
-            for lib, label in (("staticserve", sc.key), (UNMARKED, sc.key + ", unmarked")):
+            rows_of = [("staticserve", sc.key)]
+            rows_of += [(lib, f"{sc.key}, {label}") for lib, (label, _) in MISS_ONLY.items()]
+            for lib, label in rows_of:
                 ours = cell.get((server, lib, sc.key))
-                if lib == UNMARKED and ours is None:
+                if lib in MISS_ONLY and ours is None:
                     continue  # counted on the miss only, and only when asked for
                 spreads = [spread.get((server, one, sc.key)) for one in (ref_lib, lib)]
                 worst = "-" if None in spreads else f"{max(spreads):.1%}"

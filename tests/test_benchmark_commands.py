@@ -102,3 +102,24 @@ def test_a_cell_too_slow_for_the_wider_windows_keeps_its_short_count(
 ) -> None:
     counted = _counted_with(bench, monkeypatch, lambda scale: _cell(0.2, 1) if scale == 1 else None)
     assert counted["scale"] == 1
+
+
+def test_a_default_run_leaves_out_the_miss_lower_bounds(bench: ModuleType) -> None:
+    assert bench.counted_in_run(bench.UNMARKED, [])
+    assert not bench.counted_in_run(bench.APP_MARKED, [])
+    assert not bench.counted_in_run(bench.FREE_MARKING, [])
+
+
+def test_a_run_counts_a_miss_lower_bound_its_lib_names(bench: ModuleType) -> None:
+    assert bench.counted_in_run(bench.FREE_MARKING, ["matched", bench.FREE_MARKING])
+    assert not bench.counted_in_run(bench.UNMARKED, ["matched", bench.FREE_MARKING])
+
+
+def test_every_miss_only_contender_has_its_app_module(bench: ModuleType) -> None:
+    import run
+
+    cons = [c for c in run.contenders(True, True) if c.library == "staticserve"]
+    extra = bench.miss_only(cons)
+    assert len(extra) == len(cons) * len(bench.MISS_ONLY)
+    for c in extra:
+        assert (REPO / "benchmarks" / "apps" / f"{c.module}.py").is_file(), c.key
