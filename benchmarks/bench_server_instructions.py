@@ -258,7 +258,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--scenario", action="append", default=[], choices=SCENARIOS,
                     help="scenarios (default: all)")  # fmt: skip
     ap.add_argument("--lib", action="append", default=[], choices=[*LIBS, *MISS_ONLY],
-                    help="libraries (default: all)")  # fmt: skip
+                    help=f"libraries (default: all but {', '.join(ASKED_ONLY)})")  # fmt: skip
     ap.add_argument("--processes", type=int, default=1, help="server processes per contender")
     ap.add_argument("--out", type=Path, default=run.RESULTS, help="where the .md and .json go")
     return ap
