@@ -64,12 +64,12 @@ LIBS = ["bare", "matched", "staticserve", "servestatic", "whitenoise"]
 UNMARKED = "staticserve-unmarked"  # miss_cache_control=None: counted on the miss only
 APP_MARKED = "app-marked"  # the inner app marking its own 404, served directly
 FREE_MARKING = "staticserve-free-marking"  # UNMARKED over APP_MARKED's app
-# {library: (the label of its row, the app module of its contender on an ASGI server)}
-# for the contenders counted on the miss only; the WSGI module is the same with "wsgi".
+# {library: (the label of its row, its app module with {kind} for "asgi" or "wsgi")}
+# for the contenders counted on the miss only.
 MISS_ONLY = {
-    UNMARKED: ("unmarked", "staticserve_asgi_unmarked"),
-    FREE_MARKING: ("marking free", "staticserve_asgi_free_marking"),
-    APP_MARKED: ("the app's own, marked", "app_marked_asgi"),
+    UNMARKED: ("unmarked", "staticserve_{kind}_unmarked"),
+    FREE_MARKING: ("marking free", "staticserve_{kind}_free_marking"),
+    APP_MARKED: ("the app's own, marked", "app_marked_{kind}"),
 }
 ASKED_ONLY = (APP_MARKED, FREE_MARKING)  # not in a run whose --lib does not name them
 SCENARIOS = ["small_br", "small_id", "etag_304", "miss", "pass"]
@@ -171,7 +171,7 @@ def miss_only(cons: list[run.Contender]) -> list[run.Contender]:
             continue
         kind = "wsgi" if c.module.endswith("wsgi") else "asgi"
         for lib, (_, module) in MISS_ONLY.items():
-            module = module.replace("asgi", kind)
+            module = module.format(kind=kind)
             out.append(run.Contender(f"{lib}@{c.server}", lib, c.server, module, c.flavour))
     return out
 

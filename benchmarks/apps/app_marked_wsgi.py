@@ -1,5 +1,13 @@
-"""The inner WSGI app whose 404 carries staticserve's miss header itself, served directly."""
+"""The inner WSGI app marking its own 404, served directly (see app_marked_asgi.py)."""
 
-from common import marked_wsgi as app
+from app_marked_asgi import MISS_HEADER
+from common import _WSGI_404, NOT_FOUND, PREFIX, bare_wsgi
 
-__all__ = ["app"]
+_MARKED_404 = [*_WSGI_404, tuple(part.decode("latin-1") for part in MISS_HEADER)]
+
+
+def app(environ, start_response):
+    if environ.get("PATH_INFO", "").startswith(PREFIX):
+        start_response("404 Not Found", _MARKED_404)
+        return [NOT_FOUND]
+    return bare_wsgi(environ, start_response)

@@ -58,28 +58,3 @@ def bare_wsgi(environ, start_response):
         return [NOT_FOUND]
     start_response("200 OK", _WSGI_OK)
     return [BODY]
-
-
-# The inner app marking its 404 itself, with the header staticserve's marking
-# adds (``miss_cache_control``'s default), last, as the marking puts it: the
-# same bytes as staticserve's marked 404, with no middleware's work.  The miss
-# scenario's lower bounds (bench_server_instructions.py's ``app-marked`` and
-# ``staticserve-free-marking``).
-MISS_HEADER = (b"cache-control", b"no-store")
-_MARKED_404_START = {**_404_START, "headers": [*_404_HEADERS, MISS_HEADER]}
-_WSGI_MARKED_404 = [*_WSGI_404, tuple(part.decode("latin-1") for part in MISS_HEADER)]
-
-
-async def marked_asgi(scope, receive, send):
-    if scope["type"] == "http" and scope["path"].startswith(PREFIX):
-        await send(_MARKED_404_START)
-        await send(_404_BODY)
-    else:
-        await bare_asgi(scope, receive, send)
-
-
-def marked_wsgi(environ, start_response):
-    if environ.get("PATH_INFO", "").startswith(PREFIX):
-        start_response("404 Not Found", _WSGI_MARKED_404)
-        return [NOT_FOUND]
-    return bare_wsgi(environ, start_response)

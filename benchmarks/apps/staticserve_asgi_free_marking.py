@@ -4,8 +4,9 @@ The same bytes on the wire as staticserve's marked 404, with none of the
 marking's work: what the miss would cost if marking were free.
 """
 
-from common import PREFIX, ROOT, marked_asgi
+from app_marked_asgi import app as marked
+from common import PREFIX, ROOT
 
 from staticserve import StaticServe
 
-app = StaticServe(marked_asgi, root=ROOT, prefix=PREFIX, miss_cache_control=None)
+app = StaticServe(marked, root=ROOT, prefix=PREFIX, miss_cache_control=None)

@@ -4,8 +4,9 @@ The same bytes on the wire as staticserve's marked 404, with none of the
 marking's work: what the miss would cost if marking were free.
 """
 
-from common import PREFIX, ROOT, marked_wsgi
+from app_marked_wsgi import app as marked
+from common import PREFIX, ROOT
 
 from staticserve import StaticServeWSGI
 
-app = StaticServeWSGI(marked_wsgi, root=ROOT, prefix=PREFIX, miss_cache_control=None)
+app = StaticServeWSGI(marked, root=ROOT, prefix=PREFIX, miss_cache_control=None)
