@@ -19,7 +19,9 @@ background on a free port (its port option is rewritten), probed with a GET
 and stopped. A ``pip install`` line is checked, not run: it must install this
 project under its distribution name (or a checkout) with extras that exist,
 and every other package it names must be installed here. In ``console``
-blocks only ``$ `` lines are commands; the rest is sample output.
+blocks only ``$ `` lines are commands; the lines under one are its sample
+output, which must be what the command prints (the app directory written as
+``/srv/app``).
 
 Python blocks: a Django settings fragment (it assigns ``INSTALLED_APPS``,
 ``MIDDLEWARE``, ``STORAGES``, ``STATIC_*`` or ``STATICSERVE_*``) is appended to
@@ -207,13 +209,20 @@ class CannotRun(Exception):
 
 def shell_commands(block: Block) -> list[str]:
     """The commands of a block, continuation lines joined; console output dropped."""
-    commands: list[str] = []
+    return [command for command, _ in commands_and_samples(block)]
+
+
+def commands_and_samples(block: Block) -> list[tuple[str, list[str]]]:
+    """Each command of a block with the sample output shown under it (console only)."""
+    pairs: list[tuple[str, list[str]]] = []
     pending: str | None = None
     for raw in block.text.splitlines():
         line = raw.rstrip()
         if pending is None:
             if block.lang == "console":
                 if not line.startswith("$ "):
+                    if pairs:
+                        pairs[-1][1].append(line)
                     continue
                 line = line[2:]
             if not line.strip():
@@ -221,11 +230,45 @@ def shell_commands(block: Block) -> list[str]:
             pending = ""
         pending += line[:-1] + " " if line.endswith("\\") else line
         if not line.endswith("\\"):
-            commands.append(pending)
+            pairs.append((pending, []))
             pending = None
     if pending:
-        commands.append(pending)
-    return commands
+        pairs.append((pending, []))
+    return [(command, _trim_blank(sample)) for command, sample in pairs]
+
+
+def _trim_blank(lines: list[str]) -> list[str]:
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return lines
+
+
+SAMPLE_APP_DIR = "/srv/app"  # how console samples write the reader's app directory
+
+
+def sample_file(index: int) -> str:
+    """Where the script of a console block keeps command ``index``'s output."""
+    return f".docs-output-{index}"
+
+
+def sample_mismatches(block: Block, app: Path) -> list[str]:
+    """Each console command whose output is not the sample shown under it."""
+    problems = []
+    for index, (command, sample) in enumerate(commands_and_samples(block)):
+        if not sample:
+            continue
+        printed = (app / sample_file(index)).read_text(encoding="utf-8")
+        for real in sorted({str(app.resolve()), str(app)}, key=len, reverse=True):
+            printed = printed.replace(real, SAMPLE_APP_DIR)
+        lines = _trim_blank([line.rstrip() for line in printed.splitlines()])
+        if lines != sample:
+            problems.append(
+                f"`{command}` prints:\n"
+                + "\n".join(lines)
+                + "\n--- the doc shows:\n"
+                + "\n".join(sample)
+            )
+    return problems
 
 
 def _strip_comment(command: str) -> str:
@@ -320,14 +363,17 @@ def shell_script(block: Block) -> str:
     probe = block.markers.get("probe", "/").split()
     path, status = probe[0], probe[1] if len(probe) > 1 else "any"
     out = ["set -e -o pipefail"]
-    for command in shell_commands(block):
+    for index, command in enumerate(shell_commands(block)):
         pieces = []
         for part in _split_segments(_strip_comment(command)):
             if part in ("&&", "||", ";", "|"):
                 pieces.append(part)
                 continue
             pieces.append(_rewrite(part, path, status))
-        out.append(" ".join(pieces))
+        line = " ".join(pieces)
+        if block.lang == "console":  # kept, to hold against the sample shown under it
+            line = f"{{ {line}; }} 2>&1 | tee {sample_file(index)}"
+        out.append(line)
     return "\n".join(out) + "\n"
 
 
@@ -419,6 +465,10 @@ def run_block(block: Block, app_template: Path, workdir: Path) -> str | None:
         return (
             f"{block.where} failed (exit {done.returncode}) in {app}\n--- ran:\n{what}\n"
             f"--- output:\n{done.stdout}"
+        )
+    if block.lang == "console" and (problems := sample_mismatches(block, app)):
+        return f"{block.where}: the sample output is not what the command prints:\n" + (
+            "\n".join(problems)
         )
     return None
 
@@ -534,3 +584,23 @@ def test_a_server_command_is_started_on_a_free_port_and_probed() -> None:
     block = Block(REPO / "README.md", 1, "sh", "staticserve serve static --port 8000\n", {})
     script = shell_script(block)
     assert '"$DOCS_HELPER" serve' in script and "--port 8000" not in script
+
+
+def _console_run(text: str, app: Path) -> list[str]:
+    block = Block(REPO / "README.md", 1, "console", text)
+    done = _run(["bash", "-c", shell_script(block)], app)
+    assert done.returncode == 0, done.stdout
+    return sample_mismatches(block, app)
+
+
+def test_a_console_sample_that_is_what_the_command_prints_passes(tmp_path: Path) -> None:
+    assert _console_run("$ echo one && echo two\none\ntwo\n$ true\n", tmp_path) == []
+
+
+def test_a_console_sample_the_command_does_not_print_fails(tmp_path: Path) -> None:
+    problems = _console_run("$ echo 12 files\n11 files\n", tmp_path)
+    assert len(problems) == 1 and "12 files" in problems[0] and "11 files" in problems[0]
+
+
+def test_a_console_sample_writes_the_app_directory_as_srv_app(tmp_path: Path) -> None:
+    assert _console_run("$ pwd\n/srv/app\n", tmp_path) == []

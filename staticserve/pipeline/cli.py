@@ -362,9 +362,10 @@ def run_build(
             # whose values are served immutable.
             paths = {k: v for k, v in hashed.paths.items() if k not in entry_points}
             reused, fresh = reuse.entries, hashed.entries
+            unchanged = sum(name in paths for name in reuse.paths)  # not entry points
             say(
                 f"hash: {len(paths)} files, {len(hashed.written)} hashed files written, "
-                f"{len(reuse.paths)} unchanged (build cache)"
+                f"{unchanged} unchanged (build cache)"
             )
         first = early.result() if early is not None else None  # before the walk below
         with_siblings: dict[str, set[str]] = {}

@@ -72,6 +72,19 @@ def test_rebuild_without_the_cache_copies_and_compresses_nothing_new(src: Path, 
     assert tree(root) == before
 
 
+def test_a_rebuild_counts_hashed_files_written_and_unchanged_without_entry_points(
+    src: Path, root: Path
+) -> None:
+    sample(src)
+    write(src, "index.html", "<script src='js/app.js'></script>")  # keeps its name
+    run("build", str(src), "--out", str(root), "-q")
+    write(src, "img/logo.svg", "<svg xmlns='http://www.w3.org/2000/svg'></svg>")
+    code, out, _ = run("build", str(src), "--out", str(root))
+    assert code == 0
+    # logo.svg and site.css, which references it; index.html is not a hashed file.
+    assert "hash: 7 files, 2 hashed files written, 5 unchanged (build cache)" in out
+
+
 def test_missing_source_exits_1_naming_it(tmp_path: Path, root: Path) -> None:
     code, _, err = run("build", str(tmp_path / "nowhere"), "--out", str(root))
     assert code == 1
