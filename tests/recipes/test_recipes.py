@@ -38,6 +38,7 @@ CASES = [
     Recipe("starlette", "granian", "starlette_app:app", "Hello from Starlette"),
     Recipe("litestar", "uvicorn", "litestar_app:app", "Hello from Litestar"),
     Recipe("wsgi", "gunicorn", "wsgi_app:app", "Hello from WSGI"),
+    Recipe("asgi", "granian", "asgi_app:app", "Hello from ASGI"),
     Recipe("django-wsgi", "gunicorn", "mysite.wsgi", "Hello from Django", django=True),
     Recipe("django-asgi", "uvicorn", "mysite.asgi:application", "Hello from Django", django=True),
 ]
