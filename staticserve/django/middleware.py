@@ -133,6 +133,12 @@ def build_static_files(overrides: Mapping[str, Any] | None = None) -> StaticFile
 
 
 def _add_root(files: StaticFiles, root: str, prefix: str, setting: str, fix: str) -> None:
+    if not files.config.autorefresh and not os.path.isdir(root):
+        # The core's message lists every adapter's fixes; a Django user has one.
+        raise ImproperlyConfigured(
+            f"{setting} = {str(root)!r} is not a directory; {fix} (only "
+            "STATICSERVE_AUTOREFRESH, on under DEBUG, accepts a root that appears later)"
+        )
     try:
         files.add_files(root, prefix)
     except ConfigError as exc:

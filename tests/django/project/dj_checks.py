@@ -174,3 +174,31 @@ class UrlSetupTests(SimpleTestCase):
 
 def immutable_txt(path, url):
     return url.endswith(".txt")
+
+
+class StartupErrorTests(SimpleTestCase):
+    """A root that is not there stops start-up with the Django fix, not a 500 later."""
+
+    def startup_error(self, **overrides):
+        from django.core.exceptions import ImproperlyConfigured
+
+        from staticserve.django.middleware import build_static_files
+
+        production = {"STATICSERVE_USE_FINDERS": False, "STATICSERVE_AUTOREFRESH": False}
+        with (
+            override_settings(DEBUG=False, **production, **overrides),
+            self.assertRaises(ImproperlyConfigured) as caught,
+        ):
+            build_static_files()
+        return str(caught.exception)
+
+    def test_a_missing_static_root_names_it_and_collectstatic_only(self):
+        missing = tempfile.mkdtemp() + "/never-collected"
+        message = self.startup_error(STATIC_ROOT=missing)
+        self.assertIn(f"STATIC_ROOT = {missing!r} is not a directory; run `manage.py ", message)
+        self.assertNotIn("staticserve build", message)
+
+    def test_a_missing_staticserve_root_names_the_setting(self):
+        missing = tempfile.mkdtemp() + "/no-dist"
+        message = self.startup_error(STATICSERVE_ROOT=missing)
+        self.assertIn(f"STATICSERVE_ROOT = {missing!r} is not a directory; create it", message)
