@@ -365,6 +365,18 @@ class StaticIndex:
     def urls(self) -> list[str]:
         return sorted(self._pending)
 
+    def top_directories(self, prefix: str) -> set[str]:
+        """The URL prefixes (``/assets/``) of the top-level directories of the
+        roots served at ``prefix``."""
+        start = len(prefix)
+        found = set()
+        for url in self._pending:
+            if url.startswith(prefix) and self._root_of(url).prefix == prefix:
+                cut = url.find("/", start)
+                if cut > 0:
+                    found.add(url[: cut + 1])
+        return found
+
     def lookup(self, url: str) -> Entry | None:
         """The Resource (or Redirect) for a decoded URL path, or None."""
         entry = self._entries.get(url)

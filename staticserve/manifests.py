@@ -14,8 +14,9 @@ Read once per root at index time (and by ``staticserve build`` per source):
 A manifest lists every output, not only hashed ones (webpack lists
 ``index.html`` and files copied verbatim), so an output counts as hashed when
 its name passes :func:`staticserve.hashed_names.is_hashed_name`, or when the
-bundler *renamed* its source (``logo.png`` became ``logo-BTIUQOTL.png``) by
-inserting a token that is not a plain word. The manifest thus catches hashes
+bundler *renamed* its source (``logo.png`` became ``logo-DYM68Rp9.png``) by
+inserting a token that is not a plain word (``logo-BTIUQOTL.png`` is passed
+over: all capitals, it could be an output pattern's fixed text). The manifest thus catches hashes
 the name test alone must leave out to stay free of false positives, and never
 makes a name immutable that the bundler did not rename.
 

@@ -80,9 +80,14 @@ class StaticFiles:
         self.index.add_root(root, prefix)
         self.prefixes = self.index.prefixes
         # "/" shares its URL space with the application's own pages, whose
-        # error answers stay the application's business.
+        # error answers stay the application's business; but a front end's
+        # build at "/" keeps its assets in directories (Vite's /assets/), where
+        # a miss is a file of another release, as under any static prefix.
         if self.errors.header:
             self.miss_prefixes = tuple(p for p in self.prefixes if p != "/")
+            if "/" in self.prefixes:
+                directories = self.index.top_directories("/") - set(self.miss_prefixes)
+                self.miss_prefixes += tuple(sorted(directories))
         if self.config.fallback:
             found = set()
             for r in self.index.roots:

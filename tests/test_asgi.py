@@ -665,6 +665,17 @@ def test_wrapped_app_error_under_a_root_prefix_is_the_apps_own(static_tree: Stat
     assert "cache-control" not in response.headers
 
 
+def test_wrapped_app_error_in_a_directory_of_a_root_prefix_gets_no_store(
+    static_tree: StaticTree,
+) -> None:
+    # A front end's build at "/": a miss in one of its directories (Vite's
+    # /assets/) is a file of another release, not one of the app's pages.
+    app = StaticServe(answering(404, []), root=static_tree.root, prefix="/")
+    response = fetch(app, "/css/missing.css")
+    assert response.status_code == 404
+    assert response.headers["cache-control"] == "no-store"
+
+
 def test_wrapped_app_miss_with_miss_cache_control_none_is_untouched(
     static_tree: StaticTree,
 ) -> None:

@@ -128,3 +128,20 @@ def test_find_leaves_a_directory_redirect_to_plan(static_tree: StaticTree) -> No
     files = StaticFiles(static_tree.root, "/static/", index_file=True)
     files.plan("/static/docs", "GET", {})
     assert files.find("/static/docs") is False
+
+
+def test_a_root_at_slash_marks_misses_in_its_directories_not_everywhere(
+    static_tree: StaticTree,
+) -> None:
+    files = StaticFiles(static_tree.root, prefix="/")
+    assert set(files.miss_prefixes) == {"/css/", "/docs/", "/fonts/", "/img/", "/js/"}
+
+
+def test_a_root_at_slash_beside_a_static_prefix_keeps_both_marked(
+    static_tree: StaticTree,
+) -> None:
+    files = StaticFiles(static_tree.root, prefix="/static/")
+    files.add_files(static_tree.path("css"), "/")
+    assert files.miss_prefixes == ("/static/",)  # css/ holds files, no directory
+    files.add_files(static_tree.root, "/")
+    assert files.miss_prefixes[0] == "/static/" and "/img/" in files.miss_prefixes

@@ -373,6 +373,14 @@ def test_wrapped_app_error_under_a_root_prefix_is_the_apps_own(static_tree: Stat
     assert "cache-control" not in fetch(app, "/missing-page").headers
 
 
+def test_wrapped_app_error_in_a_directory_of_a_root_prefix_gets_no_store(
+    static_tree: StaticTree,
+) -> None:
+    inner = answering("404 Not Found", [])
+    app = StaticServeWSGI(inner, root=static_tree.root, prefix="/")
+    assert fetch(app, "/css/missing.css").headers["cache-control"] == "no-store"
+
+
 @pytest.mark.parametrize(
     ("key", "value", "status"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -61,6 +62,22 @@ def test_build_then_serve_spa(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     with serving(str(site), "--spa", "--port", str(free_port())) as (line, proc):
         _check_spa(_url(line, proc), site)
+
+
+def test_compress_then_serve_spa_sends_the_encodings(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    shutil.copytree(VITE_DIST, dist)
+    done = run_cli("compress", str(dist))
+    assert done.returncode == 0, done.stderr
+    script = next((dist / "assets").glob("*.js"))
+    with serving(str(dist), "--spa", "--port", str(free_port())) as (line, proc):
+        base = _url(line, proc)
+        _check_spa(base, dist)
+        for encoding in ("br", "gzip"):
+            r = httpx.get(f"{base}/assets/{script.name}", headers={"accept-encoding": encoding})
+            assert r.headers["content-encoding"] == encoding
+            assert r.content == script.read_bytes()  # httpx decodes it
+            assert r.headers["vary"] == "Accept-Encoding"
 
 
 def test_max_age_option_sets_non_hashed_files(tmp_path: Path) -> None:

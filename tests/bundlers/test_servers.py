@@ -74,6 +74,13 @@ def test_missing_asset_is_a_404_never_html(server: Server, path: str) -> None:
     assert b'<div id="app">' not in r.content
 
 
+@pytest.mark.parametrize("path", ["/assets/nope-ABCDEFGH.js", "/assets/x.css"])
+def test_missing_asset_is_never_cached(server: Server, path: str) -> None:
+    # In a rolling deploy an old replica misses the new release's assets: the
+    # app answers the 404, and no cache in front may keep it.
+    assert _get(server, path).headers["cache-control"] == "no-store"
+
+
 def test_fetch_of_an_unknown_route_is_a_404(server: Server) -> None:
     assert _get(server, "/some/route", accept="*/*").status_code == 404
 
@@ -89,6 +96,7 @@ def test_api_404_stays_the_apps_own(server: Server) -> None:
     r = _get(server, "/api/items/999", accept="application/json")
     assert r.status_code == 404
     assert b'<div id="app">' not in r.content
+    assert "cache-control" not in r.headers
 
 
 @pytest.mark.parametrize(
