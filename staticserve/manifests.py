@@ -16,9 +16,9 @@ A manifest lists every output, not only hashed ones (webpack lists
 its name passes :func:`staticserve.hashed_names.is_hashed_name`, or when the
 bundler *renamed* its source (``logo.png`` became ``logo-DYM68Rp9.png``) by
 inserting a token that is not a plain word (``logo-BTIUQOTL.png`` is passed
-over: all capitals, it could be an output pattern's fixed text). The manifest thus catches hashes
-the name test alone must leave out to stay free of false positives, and never
-makes a name immutable that the bundler did not rename.
+over: all capitals, it could be an output pattern's fixed text). The manifest
+thus catches hashes the name test alone must leave out to stay free of false
+positives, and never makes a name immutable that the bundler did not rename.
 
 A file named ``manifest.json`` may be something else entirely (a web app
 manifest): anything that is not one of the shapes above is ignored. A bundler
