@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from .manifests import bundler_manifests
 from .pipeline.cache import CACHE_NAME
 from .pipeline.cli import add_build_command, add_find_command, whole_number
 from .pipeline.compress_cmd import add_compress_command
@@ -127,6 +128,13 @@ def describe_root(index: object, roots: Sequence[str]) -> str:
     if dot:
         skipped.append(f"{dot} dotfiles/dot-directories (never served)")
     text = f"{files} files"
+    known = [
+        f"{len(names)} hashed per {rel}"
+        for root in roots
+        for rel, names in bundler_manifests(root).items()
+    ]
+    if known:
+        text += f" ({', '.join(known)})"
     return text + (f"; not served by name: {', '.join(skipped)}" if skipped else "")
 
 

@@ -142,19 +142,28 @@ def read_manifest_file(path: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def bundler_hashed_names(root: str | os.PathLike[str]) -> set[str]:
-    """Root-relative names of the hashed files the bundler manifests in ``root`` list."""
+def bundler_manifests(root: str | os.PathLike[str]) -> dict[str, set[str]]:
+    """Each bundler manifest in ``root`` that names hashed files (its root-relative
+    name, as in :data:`BUNDLER_MANIFESTS`) with the root-relative names of those files."""
     root = os.fspath(root)
-    hashed: set[str] = set()
+    found: dict[str, set[str]] = {}
     for rel in BUNDLER_MANIFESTS:
         data = read_manifest_file(os.path.join(root, *rel.split("/")))
         if data is None:
             continue
+        hashed = set()
         for output, source in _outputs(data):
             name = _in_root(root, output)
             if name is not None and renamed_with_hash(name, source):
                 hashed.add(name)
-    return hashed
+        if hashed:
+            found[rel] = hashed
+    return found
+
+
+def bundler_hashed_names(root: str | os.PathLike[str]) -> set[str]:
+    """Root-relative names of the hashed files the bundler manifests in ``root`` list."""
+    return set().union(*bundler_manifests(root).values())
 
 
 def already_hashed(sources: list[tuple[str, str | os.PathLike[str]]], names: list[str]) -> set[str]:

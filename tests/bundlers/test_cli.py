@@ -80,6 +80,13 @@ def test_compress_then_serve_spa_sends_the_encodings(tmp_path: Path) -> None:
             assert r.headers["vary"] == "Accept-Encoding"
 
 
+def test_check_says_which_bundler_manifest_it_read() -> None:
+    done = run_cli("check", str(VITE_DIST))
+    assets = len(list((VITE_DIST / "assets").iterdir()))  # Vite hashes every one
+    assert done.returncode == 0, done.stderr
+    assert f"files ({assets} hashed per .vite/manifest.json);" in done.stdout
+
+
 def test_max_age_option_sets_non_hashed_files(tmp_path: Path) -> None:
     with serving(str(VITE_DIST), "--max-age", "300", "--port", str(free_port())) as (line, proc):
         base = _url(line, proc)
