@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import re
 from collections.abc import Callable, Mapping
@@ -47,7 +48,7 @@ class Config:
     allow_all_origins: bool = True
     add_headers: AddHeaders | None = None
     mimetypes: Mapping[str, str] | None = None
-    charset: str = "utf-8"
+    charset: str | None = "utf-8"
     memory_file_max: int = 256 * 1024
     memory_budget: int = 64 * 1024 * 1024
     cached_files_max: int | None = 10_000
@@ -63,6 +64,7 @@ class Config:
     _immutable: ImmutableTest = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        _check_types(self)
         for name in ("memory_file_max", "memory_budget", "max_ranges"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"staticserve: option {name} must be >= 0")
@@ -81,6 +83,18 @@ class Config:
         if callable(self.immutable_file_test):
             _check_hook("immutable_file_test", self.immutable_file_test, "(path, url)")
         _check_header_value("miss_cache_control", self.miss_cache_control)
+        if self.charset and not _TOKEN.fullmatch(self.charset):
+            raise ConfigError(
+                f"staticserve: option charset={self.charset!r} is not a charset name; "
+                "give one such as 'utf-8'"
+            )
+        if isinstance(self.index_file, str) and (
+            "/" in self.index_file or self.index_file.startswith(".")
+        ):
+            raise ConfigError(
+                f"staticserve: option index_file={self.index_file!r} must be a file name "
+                "such as 'index.html' (no '/'), or True"
+            )
         object.__setattr__(self, "_immutable", _compile_immutable_test(self.immutable_file_test))
         if self.fallback is not None:
             name = str(self.fallback).strip("/")
@@ -113,6 +127,43 @@ class Config:
 
     def is_immutable(self, path: str, url: str) -> bool:
         return self._immutable(path, url)
+
+
+# The options that take plain values, and the types each accepts (a bool is
+# not a number here). A string where a number belongs (read from a settings
+# file or the environment) is named at start-up, not a TypeError later.
+_INT, _INT_OR_NONE, _BOOL = (
+    ((int,), "an int"),
+    ((int, type(None)), "an int or None"),
+    ((bool, int), "True or False"),  # 0 and 1 too, as Python's own flags take them
+)
+_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "max_age": _INT_OR_NONE,
+    "index_file": ((bool, str), "True, False or a file name"),
+    "allow_all_origins": _BOOL,
+    "charset": ((str, type(None)), "a string or None"),
+    "memory_file_max": _INT,
+    "memory_budget": _INT,
+    "cached_files_max": _INT_OR_NONE,
+    "chunk_size": _INT,
+    "max_ranges": _INT,
+    "include_dotfiles": _BOOL,
+    "follow_outside_symlinks": _BOOL,
+    "autorefresh": _BOOL,
+    "recheck_interval": ((int, float), "a number of seconds"),
+    "manifest": _BOOL,
+}
+_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")  # RFC 9110 5.6.2
+
+
+def _check_types(config: Config) -> None:
+    for name, (types, wanted) in _TYPES.items():
+        value = getattr(config, name)
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+            raise ConfigError(
+                f"staticserve: option {name} must be {wanted}, got {value!r} "
+                f"({type(value).__name__})"
+            )
 
 
 def _check_hook(name: str, hook: object, shape: str) -> None:
@@ -165,8 +216,13 @@ def make_config(**options: object) -> Config:
     known = {f for f in Config.__dataclass_fields__ if not f.startswith("_")}
     unknown = sorted(set(options) - known)
     if unknown:
+        hints = [
+            f"{name} (did you mean {close[0]}?)" if close else name
+            for name in unknown
+            for close in [difflib.get_close_matches(name, known, n=1)]
+        ]
         raise ConfigError(
-            f"staticserve: unknown option(s) {', '.join(unknown)}; "
+            f"staticserve: unknown option(s) {', '.join(hints)}; "
             f"known options are {', '.join(sorted(known))}"
         )
     return Config(**options)  # type: ignore[arg-type]

@@ -141,8 +141,9 @@ class StaticIndex:
             listed = self._read_manifest(root)
             # Vite / webpack manifests: the files the bundler says it hashed.
             root.manifest_hashed |= bundler_hashed_names(root.path)
-        if listed is not None and not self.config.autorefresh:
-            # The build's manifest is the index's snapshot: no walk, no stat.
+        # The build's manifest is the index's snapshot (no walk, no stat), but
+        # it lists no dotfiles: include_dotfiles (.well-known/...) walks.
+        if listed is not None and not (self.config.autorefresh or self.config.include_dotfiles):
             self._index_listed(root, listed)
         else:
             self._scan(root)

@@ -13,6 +13,48 @@ def test_unknown_option_is_named() -> None:
 
 
 @pytest.mark.parametrize(
+    ("unknown", "known"), [("max_agee", "max_age"), ("add_headers_function", "add_headers")]
+)
+def test_unknown_option_suggests_the_closest_known_one(unknown: str, known: str) -> None:
+    with pytest.raises(ConfigError, match=rf"{unknown} \(did you mean {known}\?\)"):
+        make_config(**{unknown: 1})
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "wanted"),
+    [
+        ("max_age", "60", "an int or None"),
+        ("max_age", True, "an int or None"),
+        ("memory_file_max", "1000", "an int"),
+        ("recheck_interval", "1", "a number of seconds"),
+        ("cached_files_max", 1.5, "an int or None"),
+        ("autorefresh", "false", "True or False"),
+        ("charset", 5, "a string or None"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_a_config_error_naming_the_option(
+    option: str, value: object, wanted: str
+) -> None:
+    with pytest.raises(ConfigError, match=rf"option {option} must be {wanted}, got {value!r}"):
+        make_config(**{option: value})
+
+
+def test_charset_none_is_accepted() -> None:
+    assert make_config(charset=None).charset is None
+
+
+def test_a_charset_that_is_not_a_charset_name_is_rejected() -> None:
+    with pytest.raises(ConfigError, match="charset='utf 8' is not a charset name"):
+        make_config(charset="utf 8")
+
+
+@pytest.mark.parametrize("name", ["a/b.html", ".index.html"])
+def test_an_index_file_that_is_not_a_file_name_is_rejected(name: str) -> None:
+    with pytest.raises(ConfigError, match=r"index_file=.* must be a file name"):
+        make_config(index_file=name)
+
+
+@pytest.mark.parametrize(
     "options",
     [{"max_age": -1}, {"chunk_size": 0}, {"memory_budget": -5}, {"max_ranges": -1}],
 )

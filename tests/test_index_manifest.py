@@ -277,3 +277,18 @@ def test_staticserve_build_writes_a_manifest_the_index_starts_from(tmp_path: Pat
     assert any(
         u.startswith("/static/css/site.") and u != "/static/css/site.css" for u in index.urls()
     )
+
+
+def test_include_dotfiles_serves_the_dotfiles_of_a_built_root(tmp_path: Path) -> None:
+    # The manifest lists no dotfiles: with include_dotfiles the root is walked.
+    src = tmp_path / "src"
+    contact = b"Contact: mailto:security@example.com\n"
+    write(src, ".well-known/security.txt", contact)
+    write(src, "css/site.css", b"body { margin: 0 }\n")
+    out = tmp_path / "out"
+    assert cli_main(["build", str(src), "--out", str(out), "-q", "--no-default-ignore"]) == 0
+    assert (out / ".well-known" / "security.txt").is_file()
+    assert index_of(out).lookup("/static/.well-known/security.txt") is None
+    served = index_of(out, include_dotfiles=True)
+    assert resource(served, "/static/.well-known/security.txt").identity.size == len(contact)
+    assert served.lookup("/static/staticfiles.json") is None  # never, dotfiles or not
