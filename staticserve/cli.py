@@ -18,6 +18,7 @@ from .pipeline.manifest import COMPRESSED_SUFFIXES, MANIFEST_NAME
 
 if TYPE_CHECKING:
     from .asgi import StaticServe
+    from .index import StaticIndex
 
 SERVE_ROOT_ENV = "STATICSERVE_SERVE_ROOT"
 SERVE_PREFIX_ENV = "STATICSERVE_SERVE_PREFIX"
@@ -93,17 +94,19 @@ def url_prefix(value: str) -> str:
     return value
 
 
-def describe_root(index: object, roots: Sequence[str]) -> str:
+def describe_root(index: StaticIndex) -> str:
     """``N files`` plus what the scan left out and why, for serve and check alike.
 
     The count is of files (URLs of directory index pages are not counted
     again). Skipped entries are counted by walking the roots once more: this
     runs at start-up in the CLI only, never per request.
     """
-    urls = index.urls()  # type: ignore[attr-defined]
+    urls = index.urls()
     files = sum(1 for url in urls if not url.endswith("/"))
-    dot = manifests = siblings = caches = 0
-    for root in roots:
+    served = set(urls)
+    dot = manifests = siblings = caches = unlisted = 0
+    for r in index.roots:
+        root = r.path
         for dirpath, dirnames, filenames in os.walk(root):
             dot += sum(1 for d in dirnames if d.startswith("."))
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
@@ -118,6 +121,9 @@ def describe_root(index: object, roots: Sequence[str]) -> str:
                     manifests += 1
                 elif ext in COMPRESSED_SUFFIXES and base in present:
                     siblings += 1
+                elif r.listed:
+                    rel = os.path.relpath(os.path.join(dirpath, name), root)
+                    unlisted += r.prefix + rel.replace(os.sep, "/") not in served
     skipped = []
     if siblings:
         skipped.append(f"{siblings} compressed siblings (served as encodings of their original)")
@@ -127,11 +133,16 @@ def describe_root(index: object, roots: Sequence[str]) -> str:
         skipped.append(f"{caches} build cache {CACHE_NAME} (never served)")
     if dot:
         skipped.append(f"{dot} dotfiles/dot-directories (never served)")
+    if unlisted:
+        skipped.append(
+            f"{unlisted} files {MANIFEST_NAME} does not list (put there after the build: "
+            "build again, or serve with manifest=False)"
+        )
     text = f"{files} files"
     known = [
         f"{len(names)} hashed per {rel}"
-        for root in roots
-        for rel, names in bundler_manifests(root).items()
+        for r in index.roots
+        for rel, names in bundler_manifests(r.path).items()
     ]
     if known:
         text += f" ({', '.join(known)})"
@@ -149,7 +160,7 @@ def _serve(args: argparse.Namespace) -> int:
     miss = args.miss_cache_control or None  # "" sends no header
     app = serve_app(root, args.prefix, miss, **serve_options(args))
     url = f"http://{args.host}:{args.port}{app.files.prefixes[0]}"
-    summary = describe_root(app.files.index, [root])
+    summary = describe_root(app.files.index)
     print(f"staticserve: serving {root} ({summary}) at {url}", flush=True)
     if args.server == "granian":
         return _run_granian(root, args)
@@ -247,8 +258,7 @@ def _check(args: argparse.Namespace) -> int:
     index = StaticIndex()
     for root in args.roots:
         index.add_root(root, args.prefix)
-    roots = [os.path.abspath(root) for root in args.roots]
-    print(f"staticserve: servable under {args.prefix}: {describe_root(index, roots)}")
+    print(f"staticserve: servable under {args.prefix}: {describe_root(index)}")
     return 0
 
 

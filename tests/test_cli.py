@@ -124,6 +124,19 @@ def test_check_says_what_it_left_out_and_why(
     assert "1 dotfiles/dot-directories (never served)" in out
 
 
+def test_check_counts_files_put_into_a_built_root_after_the_build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = _built_app(tmp_path)
+    assert main(["check", str(app / "static")]) == 0
+    assert "does not list" not in capsys.readouterr().out
+    (app / "static" / "LICENSE").write_text("x")
+    (app / "static" / "css" / "late.css").write_text("x")
+    assert main(["check", str(app / "static")]) == 0
+    out = capsys.readouterr().out
+    assert "2 files staticfiles.json does not list (put there after the build" in out
+
+
 def test_serve_and_check_report_the_same_file_count(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
