@@ -148,6 +148,7 @@ class _CompressMixin:
             min_saving=float(ss_settings.setting("COMPRESS_MIN_SAVING")),
             workers=self.compress_workers,
             cache=cache,
+            drop_other_encodings=True,  # STATIC_ROOT is ours: as a clean collectstatic
         )
         cache.save(self.location, names, self.cache_manifest)  # type: ignore[attr-defined]
         for warning in summary.warnings:

@@ -29,7 +29,9 @@ compressor versions and the source of the modules that produce output)
 matches, and its ``manifest`` digest matches the manifest in the root: a
 cache copied from another root, or older than the manifest (a build
 interrupted between its manifest switch and its cache write), is ignored
-with a warning, as is a corrupt one. Every entry
+with a warning, as is a corrupt one. So is one whose ``checksum`` (the last
+field: a digest of the file's other bytes) is missing or wrong, as after an
+edit by hand that kept it valid JSON. Every entry
 is checked against the file's stat before use. The cache is a dotfile,
 written atomically and last, and never served.
 
@@ -39,6 +41,7 @@ Public API::
     settings_key(**settings) -> str
     BuildCache(key), BuildCache.load(root, key, manifest=MANIFEST_NAME) -> LoadedCache
     BuildCache.save(root, served, manifest=MANIFEST_NAME) -> None
+    encode(data) -> bytes  # the file's bytes for ``data``, checksum appended
 """
 
 from __future__ import annotations
@@ -57,7 +60,8 @@ from .manifest import MANIFEST_NAME
 from .stamp import STAMP_KEY
 
 CACHE_NAME = ".staticserve-cache.json"
-FORMAT = "staticserve-build-cache/1"
+# /2: the file ends with its checksum (see encode); a /1 cache is of another format.
+FORMAT = "staticserve-build-cache/2"
 _SUFFIXES = {"br": ".br", "gzip": ".gz", "zstd": ".zst"}
 _HERE = Path(__file__).resolve().parent
 # The modules whose code decides the bytes a build writes: a change to any
@@ -72,6 +76,33 @@ _OUTPUT_MODULES = (
 )
 
 Stat = tuple[int, int]
+
+_CHECKSUM = b',"checksum":"'
+
+
+def _checksum(body: bytes) -> bytes:
+    return hashlib.sha256(body).hexdigest().encode()
+
+
+def encode(data: Mapping[str, Any]) -> bytes:
+    """The cache file's bytes for ``data`` (not empty): its JSON, checksum appended.
+
+    The checksum is a sha256 over the exact bytes of the JSON without it, and
+    goes last as ``,"checksum":"HEX"}``, so the file stays one JSON object,
+    the stamp stays first (:func:`~staticserve.pipeline.stamp.read_stamp` reads
+    only that), and checking it needs no re-serialization (whose bytes could
+    differ from the file's): strip the known tail, hash the rest, compare.
+    """
+    body = json.dumps(data, separators=(",", ":")).encode()
+    return body[:-1] + _CHECKSUM + _checksum(body) + b'"}'
+
+
+def _verified(raw: bytes) -> bool:
+    """Whether ``raw`` ends with the checksum of the rest, as :func:`encode` writes it."""
+    end = len(raw) - len(b'"}') - 64
+    if end <= 0 or raw[end - len(_CHECKSUM) : end] != _CHECKSUM or not raw.endswith(b'"}'):
+        return False
+    return raw[end:-2] == _checksum(raw[: end - len(_CHECKSUM)] + b"}")
 
 
 def settings_key(**settings: object) -> str:
@@ -182,9 +213,12 @@ class BuildCache:
             )
 
         try:
-            data = json.loads(read_bytes(path).decode("utf-8"))
+            raw = read_bytes(path)
+            data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict) or data.get("format") != FORMAT:
                 return ignored("not a staticserve build cache of this format")
+            if not _verified(raw):
+                return ignored("build cache is corrupt (checksum missing or wrong: edited?)")
             files, originals = data.get("files"), data.get("originals")
             if not _valid_files(files) or not _valid_originals(originals):
                 return ignored("build cache is corrupt (malformed entries)")
@@ -232,7 +266,7 @@ class BuildCache:
             "files": {n: files[n] for n in sorted(served) if n in files},
             "originals": dict(sorted(self.originals.items())),
         }
-        write_if_changed(root / CACHE_NAME, json.dumps(data, separators=(",", ":")).encode())
+        write_if_changed(root / CACHE_NAME, encode(data))
 
     # -- per-file facts ----------------------------------------------------
 

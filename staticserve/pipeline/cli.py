@@ -35,10 +35,19 @@ def _ignore_patterns(args: argparse.Namespace) -> list[str]:
     return base + list(args.ignore or [])
 
 
-def _fraction(text: str) -> float:
-    value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+def fraction(text: str) -> float:
+    """An argparse ``type`` for ``--min-saving``: a fraction in [0, 1) or a percentage.
+
+    ``0.05`` and ``5%`` both mean 0.05 (``build`` and ``compress`` share it).
+    """
+    try:
+        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        value = -1.0
     if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError("expected a fraction in [0, 1), e.g. 0.05 or 5%")
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected a fraction in [0, 1), e.g. 0.05 or 5%"
+        )
     return value
 
 
@@ -152,7 +161,7 @@ def add_build_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--min-saving",
-        type=_fraction,
+        type=fraction,
         default=0.05,
         help="keep a compressed variant only if it saves this fraction (default 0.05)",
     )
@@ -311,6 +320,7 @@ def run_build(
                 progress=_Progress(err, not args.quiet),
                 cache=cache,
                 rewritten=result.copied,
+                drop_other_encodings=True,  # the root is the build's: as a clean build
             )
 
         early: Future[CompressSummary] | None = None
@@ -641,6 +651,14 @@ def run_find(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
                     if args.verbosity >= 1:
                         line = f"Built as {line}" + (f" (hashed: {hashed})" if hashed else "")
                     print(line, file=out)
+                if not hits and sources and root is not None:
+                    # Built before its source was deleted: the build is stale, not a find.
+                    status = 1
+                    print(
+                        f"No matching file found for {path!r}. The build in {root.resolve()} "
+                        "still has it, but no source does any more: rebuild to drop it.",
+                        file=err,
+                    )
             else:
                 status = 1
                 print(f"No matching file found for {path!r}.", file=err)

@@ -144,7 +144,7 @@ def _job(paths: Sequence[str], encoding: str, min_saving: float) -> tuple[str, i
     first = Path(paths[0])
     data = read_bytes(first)
     out = compress_bytes(data, encoding)
-    kept = bool(data) and len(out) <= len(data) * (1 - min_saving)
+    kept = _worth_keeping(len(data), len(out), min_saving)
     suffix = SUFFIXES[encoding]
     for p in paths:
         path = Path(p)
@@ -159,6 +159,10 @@ def _job(paths: Sequence[str], encoding: str, min_saving: float) -> tuple[str, i
         elif os.path.lexists(sibling):
             os.unlink(sibling)  # stale variant from an earlier build
     return encoding, len(data), len(out), kept
+
+
+def _worth_keeping(size: int, compressed: int, min_saving: float) -> bool:
+    return size > 0 and compressed <= size * (1 - min_saving)
 
 
 def _normalize(encodings: Iterable[str] | None, summary: CompressSummary) -> list[str]:
@@ -200,6 +204,7 @@ def compress_tree(
     progress: Callable[[int, int], None] | None = None,
     cache: BuildCache | None = None,
     rewritten: Iterable[str] = (),
+    drop_other_encodings: bool = False,
 ) -> CompressSummary:
     """Write compressed siblings for ``names`` (default: every served file under ``root``).
 
@@ -209,7 +214,10 @@ def compress_tree(
     :class:`~staticserve.pipeline.cache.BuildCache`) skips work whose result
     is known and records what was done; ``rewritten`` names files written
     again since their siblings were (those siblings are not trusted by
-    mtime: a copy keeps its source's mtime). Returns a :class:`CompressSummary`.
+    mtime: a copy keeps its source's mtime); ``drop_other_encodings`` removes
+    the siblings of encodings not in ``encodings`` (a build's own root, which
+    must end up as a clean build's; a bundler's output may hold siblings of its
+    own). Returns a :class:`CompressSummary`.
     """
     started = time.perf_counter()
     root = Path(root)
@@ -225,11 +233,16 @@ def compress_tree(
     done: set[tuple[Path, str]] = set()  # (file, encoding) settled from the cache
     recorded: list[tuple[Path, str, str]] = []  # (file, name, digest) to record after
     fresh = 0
+    dropped = [SUFFIXES[e] for e in SUFFIXES if e not in encs] if drop_other_encodings else []
     for name in sorted(set(names)):
         if not is_compressible(name):
             summary.skipped_incompressible += 1
             continue
         summary.files += 1
+        for suffix in dropped:
+            sibling = root.joinpath(*(name + suffix).split("/"))
+            if os.path.lexists(sibling):
+                os.unlink(sibling)  # an encoding an earlier build wrote, not this one
         if cache is not None and cache.siblings_fresh(name, encs):
             fresh += 1
             continue
@@ -256,15 +269,21 @@ def compress_tree(
                     continue
                 sibling = _siblings_of(path, SUFFIXES[enc])
                 try:
+                    compressed = sibling.stat()
                     fresh = path not in untrusted and (
-                        sibling.stat().st_mtime_ns == path.stat().st_mtime_ns
+                        compressed.st_mtime_ns == path.stat().st_mtime_ns
                     )
                 except OSError:
                     fresh = False
-                if fresh:
+                if not fresh:
+                    stale.append(str(path))
+                elif _worth_keeping(size, compressed.st_size, min_saving):
                     summary.encodings[enc].up_to_date += 1
                 else:
-                    stale.append(str(path))
+                    # Compression is deterministic: this build would write the
+                    # same bytes, and not keep them under its min_saving.
+                    os.unlink(sibling)
+                    summary.encodings[enc].not_worth_it += 1
             if stale:
                 jobs.append((size * _COST[enc], stale, enc))
     jobs.sort(key=lambda j: (-j[0], j[1][0], j[2]))

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from ..media_types import extension_of
 from ._files import BuildError
+from .cli import fraction
 from .compress import available_encodings, compress_tree
 from .manifest import served_names
 
@@ -47,9 +48,9 @@ def add_compress_command(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-brotli", action="store_true", help="write no .br siblings")
     p.add_argument(
         "--min-saving",
-        type=float,
+        type=fraction,
         default=0.05,
-        help="keep a sibling only if it saves this fraction (default 0.05)",
+        help="keep a sibling only if it saves this fraction, e.g. 0.1 or 10%% (default 0.05)",
     )
     p.add_argument("--workers", type=int, default=None, help="processes (default: CPU count)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")

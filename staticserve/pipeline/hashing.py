@@ -19,7 +19,8 @@ and protocol-relative URLs, and root-relative URLs outside ``static_url``
 are left alone. References to files not in the tree are left alone and all
 collected into one report (:func:`missing_references_report`) naming file,
 line, column and the reference as written; with ``strict=True`` the report is
-a :class:`BuildError` raised after the whole tree was scanned. A missing
+a :class:`BuildError` raised after the whole tree was scanned and before any
+hashed file is written (a failed strict run leaves the root as it was). A missing
 source map (``sourceMappingURL``, a map's ``sources``) is never fatal: vendored
 libraries routinely ship without their maps, and browsers only lose debugging.
 
@@ -497,14 +498,25 @@ def _render(doc: _Doc, hashed: dict[str, str]) -> bytes:
 
 
 def _write_hashed(
-    root: Path, name: str, data: bytes, result: HashResult, same_as: Path | None = None
+    root: Path,
+    name: str,
+    data: bytes | None,
+    result: HashResult,
+    same_as: Path | None = None,
+    size: int | None = None,
 ) -> None:
-    """Write hashed file ``name``; ``same_as`` is an original with exactly ``data``."""
+    """Write hashed file ``name``; ``same_as`` is an original with exactly ``data``.
+
+    ``data`` may be None when ``same_as`` is given, with its ``size``: the
+    original is then read only if it cannot be hard-linked.
+    """
     dest = root.joinpath(*name.split("/"))
     try:
         # Content-addressed: an existing regular file of this name and size
         # is this content (it was itself written atomically).
-        if not dest.is_symlink() and dest.stat().st_size == len(data):
+        if not dest.is_symlink() and dest.stat().st_size == (
+            len(data) if data is not None else size
+        ):
             return
     except OSError:
         pass
@@ -523,8 +535,41 @@ def _write_hashed(
         except OSError:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+    if data is None:
+        assert same_as is not None
+        data = read_bytes(same_as)
     atomic_write(dest, data)
     result.written.append(name)
+
+
+def _write_deferred(
+    root: Path,
+    names: list[str],
+    docs: Mapping[str, _Doc],
+    hashed: Mapping[str, str],
+    result: HashResult,
+) -> None:
+    """Write the first pass's hashed copies that ``strict`` held back, in name order.
+
+    Those are the names hashed in the first pass (not the cache's ``unchanged``
+    ones, whose copies exist, nor the ones that only keep their name).
+    """
+    todo = [
+        (name, hashed[name])
+        for name in names
+        if name not in docs and name in hashed and hashed[name] != name and name in result.entries
+    ]
+
+    def write(item: tuple[str, str]) -> HashResult:
+        name, new = item
+        local = HashResult()
+        size = int(result.entries[name]["size"])
+        _write_hashed(root, new, None, local, same_as=root.joinpath(*name.split("/")), size=size)
+        return local
+
+    with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
+        for local in pool.map(write, todo):
+            result.written.extend(local.written)
 
 
 def hash_and_rewrite(
@@ -556,6 +601,10 @@ def hash_and_rewrite(
     points) keep their name and bytes: no copy, no rewriting, and references
     to them elsewhere stay as written. Their ``paths`` entry maps them to
     themselves.
+
+    With ``strict``, a reference to a missing file (other than a source map)
+    raises :class:`BuildError` before any hashed file is written, as does a
+    reference cycle.
     """
     root = Path(root)
     already_hashed = frozenset(already_hashed)
@@ -566,6 +615,11 @@ def hash_and_rewrite(
     result = HashResult()
     docs: dict[str, _Doc] = {}
     hashed: dict[str, str] = {n: h for n, h in (unchanged or {}).items() if n in name_set}
+    # With ``strict`` a missing reference found anywhere in the tree stops the
+    # run before anything hashed is written: the copies of files without
+    # references (images, fonts, plain scripts), which the first pass writes
+    # at once otherwise, wait for the check (as names, not bytes).
+    defer = strict and not dry_run
 
     def first_pass(name: str) -> tuple[str, _Doc | None, HashResult]:
         local = HashResult()  # per task, merged in name order: deterministic warnings
@@ -585,7 +639,7 @@ def hash_and_rewrite(
         new = hashed_name(name, data)
         local.paths[name] = new
         local.entries[new] = local.entries[name]
-        if not dry_run:
+        if not (dry_run or defer):
             _write_hashed(root, new, data, local, same_as=root.joinpath(*name.split("/")))
         return name, None, local
 
@@ -625,7 +679,10 @@ def hash_and_rewrite(
     for name, target in sorted(weak):
         if not _reaches(graph, target, name):
             graph[name].add(target)
-    for name in dependency_order(graph):
+    order = dependency_order(graph)  # a cycle stops a strict run before it writes
+    if defer:
+        _write_deferred(root, names, docs, hashed, result)
+    for name in order:
         data = _render(docs[name], hashed)
         hashed[name] = hashed_name(name, data)
         result.entries[hashed[name]] = entry_for(hashed[name], data)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from staticserve import StaticIndex
-from staticserve.pipeline.cache import CACHE_NAME
+from staticserve.pipeline.cache import CACHE_NAME, FORMAT, encode
 
 from .conftest import tree, write
 from .test_cli import run
@@ -58,10 +58,13 @@ def build(src: Path, root: Path, *extra: str) -> tuple[dict, str]:
 
 
 def rebuilt(
-    tmp_path: Path, change: Callable[[Path], None]
+    tmp_path: Path,
+    change: Callable[[Path], None],
+    spoil: Callable[[Path], None] = lambda root: None,
 ) -> tuple[Path, Path, Path, set[str], tuple[str, str]]:
     """Build, change the sources, rebuild with the cache, with --no-cache and from scratch.
 
+    ``spoil`` is given the incremental root (its cache) before the change.
     Returns (incremental root, uncached rebuild root, clean root, files the
     incremental rebuild wrote, (incremental warnings, uncached warnings)).
     """
@@ -69,6 +72,7 @@ def rebuilt(
     sources(src)
     build(src, inc)
     shutil.copytree(inc, uncached, symlinks=True)  # copytree keeps mtimes: same state
+    spoil(inc)
     before = snapshot(inc)
     change(src)
     _, inc_err = build(src, inc)
@@ -193,6 +197,14 @@ def cached_build_then(tmp_path: Path, spoil: Callable[[Path], None]) -> tuple[Pa
     return root, clean, err
 
 
+def edit_cache(root: Path, change: Callable[[dict], None]) -> None:
+    """Change the cache's content as the build would have written it (checksum renewed)."""
+    data = json.loads((root / CACHE_NAME).read_text())
+    del data["checksum"]
+    change(data)
+    (root / CACHE_NAME).write_bytes(encode(data))
+
+
 def assert_current_release_matches(root: Path, clean: Path) -> None:
     built = tree(root)
     for name, data in tree(clean).items():
@@ -201,7 +213,7 @@ def assert_current_release_matches(root: Path, clean: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "garbage", [b"{not json", b"\xff\xfe", b"[]", b'{"format": "staticserve-build-cache/1"}']
+    "garbage", [b"{not json", b"\xff\xfe", b"[]", b'{"format": "%s"}' % FORMAT.encode()]
 )
 def test_a_corrupt_cache_is_ignored_with_a_warning(tmp_path: Path, garbage: bytes) -> None:
     root, clean, err = cached_build_then(tmp_path, lambda r: (r / CACHE_NAME).write_bytes(garbage))
@@ -210,14 +222,45 @@ def test_a_corrupt_cache_is_ignored_with_a_warning(tmp_path: Path, garbage: byte
 
 
 def test_a_cache_with_malformed_entries_is_ignored_with_a_warning(tmp_path: Path) -> None:
-    def spoil(root: Path) -> None:
-        data = json.loads((root / CACHE_NAME).read_text())
+    def spoil(data: dict) -> None:
         name = next(iter(data["files"]))
         data["files"][name][0] = "big"  # [size, mtime_ns, digest, siblings]
-        (root / CACHE_NAME).write_text(json.dumps(data))
 
-    root, clean, err = cached_build_then(tmp_path, spoil)
+    root, clean, err = cached_build_then(tmp_path, lambda r: edit_cache(r, spoil))
     assert "malformed entries" in err
+    assert_current_release_matches(root, clean)
+
+
+def test_a_cache_edited_by_hand_is_ignored_like_a_corrupt_one(tmp_path: Path) -> None:
+    """Still valid JSON, but the leaf image pruned from the references of what uses it."""
+
+    def prune(root: Path) -> None:
+        data = json.loads((root / CACHE_NAME).read_text())
+        pruned = 0
+        for record in data["originals"].values():  # [size, mtime_ns, hashed, refs, ...]
+            if record[3] and "img/leaf.png" in record[3]:
+                record[3].remove("img/leaf.png")
+                pruned += 1
+        assert pruned
+        (root / CACHE_NAME).write_text(json.dumps(data, separators=(",", ":")))
+
+    inc, uncached, clean, _, (inc_err, _) = rebuilt(
+        tmp_path, lambda src: write(src, "img/leaf.png", PNG[::-1]), prune
+    )
+    assert f"{CACHE_NAME}: build cache is corrupt" in inc_err
+    assert "ignored (full build)" in inc_err
+    assert_same_output(inc, uncached, clean)
+
+
+def test_a_cache_of_the_previous_format_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    def downgrade(root: Path) -> None:
+        data = json.loads((root / CACHE_NAME).read_text())
+        del data["checksum"]
+        data["format"] = "staticserve-build-cache/1"
+        (root / CACHE_NAME).write_text(json.dumps(data, separators=(",", ":")))
+
+    root, clean, err = cached_build_then(tmp_path, downgrade)
+    assert "not a staticserve build cache of this format; ignored (full build)" in err
     assert_current_release_matches(root, clean)
 
 
@@ -235,15 +278,13 @@ def test_a_cache_from_another_root_is_ignored_with_a_warning(tmp_path: Path) -> 
 def test_a_forged_entry_cannot_change_the_output(tmp_path: Path) -> None:
     """An entry whose stat does not match its file is never used."""
 
-    def spoil(root: Path) -> None:
-        data = json.loads((root / CACHE_NAME).read_text())
+    def spoil(data: dict) -> None:
         for record in data["originals"].values():
             record[2] = "css/forged.000000000000.css"  # [size, mtime_ns, hashed, ...]
         for record in data["files"].values():
             record[1] += 1
-        (root / CACHE_NAME).write_text(json.dumps(data))
 
-    root, clean, _err = cached_build_then(tmp_path, spoil)
+    root, clean, _err = cached_build_then(tmp_path, lambda r: edit_cache(r, spoil))
     assert_current_release_matches(root, clean)
     assert not (root / "css/forged.000000000000.css").exists()
 

@@ -85,6 +85,20 @@ def test_a_rebuild_counts_hashed_files_written_and_unchanged_without_entry_point
     assert "hash: 7 files, 2 hashed files written, 5 unchanged (build cache)" in out
 
 
+@pytest.mark.parametrize(
+    "options", [["--encodings", "gzip"], ["--min-saving", "90%"]], ids=["encodings", "min-saving"]
+)
+def test_a_rebuild_with_other_compression_options_equals_a_clean_build(
+    src: Path, tmp_path: Path, options: list[str]
+) -> None:
+    sample(src)
+    again, clean = tmp_path / "again", tmp_path / "clean"
+    assert run("build", str(src), "--out", str(again), "-q")[0] == 0
+    assert run("build", str(src), "--out", str(again), "-q", *options)[0] == 0
+    assert run("build", str(src), "--out", str(clean), "-q", *options)[0] == 0
+    assert tree(again) == tree(clean)
+
+
 def test_missing_source_exits_1_naming_it(tmp_path: Path, root: Path) -> None:
     code, _, err = run("build", str(tmp_path / "nowhere"), "--out", str(root))
     assert code == 1
@@ -231,6 +245,56 @@ def test_find_verbosity_2_lists_searched_locations(tmp_path: Path) -> None:
 def test_find_missing_path_exits_1(src: Path) -> None:
     code, _, err = run("find", "nope.css", "-s", str(src))
     assert code == 1 and "No matching file found for 'nope.css'." in err
+
+
+def test_find_a_path_built_but_deleted_from_its_source_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = tmp_path / "app"
+    write(app, "assets/js/lib/m79.js", "export const m = 79;\n")
+    write(app, "assets/js/app.js", "console.log(1);\n")
+    assert run("build", str(app / "assets"), "--out", str(app / "static"), "-q")[0] == 0
+    (app / "assets/js/lib/m79.js").unlink()
+    monkeypatch.chdir(app)
+    code, out, err = run("find", "js/lib/m79.js")
+    assert code == 1
+    built = (app / "static/js/lib/m79.js").resolve()
+    assert out.startswith(f"Built as {built} (hashed: js/lib/m79.")
+    assert err.startswith("No matching file found for 'js/lib/m79.js'.")
+    assert "no source does any more: rebuild to drop it" in err and err.count("\n") == 1
+    # Still found in a source: exit 0, as before.
+    assert run("find", "js/app.js")[0] == 0
+
+
+def test_failed_strict_build_writes_no_hashed_file_on_a_fresh_root(src: Path, root: Path) -> None:
+    for name, text in THREE_BROKEN.items():
+        write(src, name, text)
+    write(src, "img/logo.png", b"\x89PNG" + bytes(range(256)))
+    write(src, "js/plain.js", "console.log(1);\n" * 50)
+    code, _, err = run("build", str(src), "--out", str(root), "--strict")
+    assert code == 1 and "error: " + THREE_REPORTED.format(state="") in err
+    assert set(tree(root)) == set(tree(src))  # the copies and nothing else
+
+
+def test_failed_strict_build_keeps_the_earlier_build_and_adds_nothing(
+    src: Path, root: Path
+) -> None:
+    sample(src)
+    assert run("build", str(src), "--out", str(root), "--strict", "-q")[0] == 0
+    before = tree(root)
+    # New files without references (hashed at once otherwise) and one broken reference.
+    write(src, "img/new.png", b"\x89PNG" + bytes(range(200)))
+    write(src, "js/lib.js", "export const x = 2;\n" * 100)
+    write(src, "css/broken.css", "p{background:url(../img/gone.png)}")
+    code, _, err = run("build", str(src), "--out", str(root), "--strict")
+    assert code == 1 and "css/broken.css:1:18: reference to missing file" in err
+    after = tree(root)
+    copies = {"img/new.png", "css/broken.css"}  # collect's copies are all it leaves
+    assert set(after) == set(before) | copies
+    assert {n: after[n] for n in before if n != "js/lib.js"} == {
+        n: data for n, data in before.items() if n != "js/lib.js"
+    }
+    assert after["staticfiles.json"] == before["staticfiles.json"]
 
 
 def test_main_runs_standalone(src: Path, root: Path) -> None:

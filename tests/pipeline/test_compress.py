@@ -191,3 +191,40 @@ def test_a_little_work_is_done_without_starting_a_pool(
 
 def test_available_encodings_lists_installed_ones() -> None:
     assert available_encodings() == ("br", "gzip", "zstd")
+
+
+def test_an_up_to_date_sibling_not_worth_it_under_a_higher_min_saving_is_removed(
+    tmp_path: Path,
+) -> None:
+    # As a clean run with that min_saving leaves the tree.
+    again, clean = tmp_path / "again", tmp_path / "clean"
+    half_random = os.urandom(1500) + TEXT[:2000]  # saves some, not 90 %
+    for base in (again, clean):
+        write(base, "a.css", TEXT)
+        write(base, "b.js", half_random)
+    compress_tree(again)
+    summary = compress_tree(again, min_saving=0.9)
+    compress_tree(clean, min_saving=0.9)
+    assert tree(again) == tree(clean)
+    assert "b.js.gz" not in tree(again) and "a.css.gz" in tree(again)
+    assert summary.encodings["gzip"].not_worth_it == 1
+
+
+def test_drop_other_encodings_removes_the_siblings_of_encodings_not_asked_for(
+    tmp_path: Path,
+) -> None:
+    again, clean = tmp_path / "again", tmp_path / "clean"
+    for base in (again, clean):
+        write(base, "a.css", TEXT)
+    compress_tree(again)
+    compress_tree(again, encodings=["gzip"], drop_other_encodings=True)
+    compress_tree(clean, encodings=["gzip"])
+    assert tree(again) == tree(clean) and sorted(tree(again)) == ["a.css", "a.css.gz"]
+
+
+def test_without_drop_other_encodings_other_siblings_are_left_alone(root: Path) -> None:
+    # `staticserve compress` on a bundler's output: its own .br files stay.
+    write(root, "a.css", TEXT)
+    write(root, "a.css.br", b"from the bundler")
+    compress_tree(root, encodings=["gzip"])
+    assert (root / "a.css.br").read_bytes() == b"from the bundler"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from staticserve.cli import main
 from staticserve.index import StaticIndex
+from staticserve.pipeline.compress_cmd import add_compress_command
 from staticserve.resource import Resource
 
 CSS = b"".join(b".c%03d { color: red; }\n" % i for i in range(200))
@@ -79,3 +81,24 @@ def test_a_missing_directory_is_exit_2_naming_it(
 ) -> None:
     assert main(["compress", str(tmp_path / "nope")]) == 2
     assert "nope is not a directory" in capsys.readouterr().err
+
+
+def test_min_saving_takes_a_percentage_as_build_does(site: Path) -> None:
+    parser = argparse.ArgumentParser(prog="staticserve")
+    add_compress_command(parser.add_subparsers())
+    assert parser.parse_args(["compress", str(site), "--min-saving", "50%"]).min_saving == 0.5
+    assert parser.parse_args(["compress", str(site), "--min-saving", "0.1"]).min_saving == 0.1
+    assert main(["compress", str(site), "--min-saving", "50%", "-q"]) == 0
+    assert (site / "css/a.css.gz").is_file()  # 200 repeated lines save far more than half
+
+
+@pytest.mark.parametrize("bad", ["2", "-0.1", "150%", "half"])
+def test_a_bad_min_saving_is_a_one_line_usage_error(
+    site: Path, capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(site), "--min-saving", bad])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if not line.startswith("usage:")]
+    assert len(lines) == 1 and "--min-saving" in lines[0] and "expected a fraction" in lines[0]

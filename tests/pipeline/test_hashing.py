@@ -176,6 +176,42 @@ def test_strict_does_not_fail_on_a_missing_source_map(root: Path) -> None:
     assert result.missing == [MissingReference("a.js", 2, 22, "a.js.map", "a.js.map", True)]
 
 
+def test_strict_writes_nothing_when_a_reference_is_missing(root: Path) -> None:
+    write(root, "img/a.png", b"\x89PNG" + bytes(range(99)))
+    write(root, "js/plain.js", "console.log(1);\n")
+    write(root, "css/a.css", "q{background:url(../img/gone.png)}")
+    before = tree(root)
+    with pytest.raises(BuildError):
+        build(root, strict=True)
+    assert tree(root) == before
+
+
+def test_strict_writes_what_a_plain_run_writes_when_nothing_is_missing(
+    root: Path, tmp_path: Path
+) -> None:
+    files = {
+        "img/a.png": b"\x89PNG" + bytes(range(99)),
+        "js/plain.js": b"console.log(1);\n",
+        "css/a.css": b"q{background:url(../img/a.png)}",
+    }
+    linked = tmp_path / "linked"
+    for name, data in files.items():
+        write(root, name, data)
+        # Symlinked originals (--link) are copied, not hard-linked: read again.
+        write(tmp_path / "sources", name, data)
+        (linked / name).parent.mkdir(parents=True, exist_ok=True)
+        (linked / name).symlink_to(tmp_path / "sources" / name)
+    plain = build(root)
+    strict = build(linked, strict=True)
+    assert sorted(strict.written) == sorted(plain.written) and len(plain.written) == 3
+    assert strict.paths == plain.paths and strict.entries == plain.entries
+    for hashed in plain.written:
+        assert not (linked / hashed).is_symlink()
+        assert (linked / hashed).read_bytes() == (root / hashed).read_bytes()
+    again = hash_and_rewrite(linked, sorted(files), strict=True)
+    assert again.written == []  # present: not written again
+
+
 def test_missing_references_report_lists_source_maps_apart_when_fatal() -> None:
     missing = [
         MissingReference("a.js", 2, 22, "a.js.map", "a.js.map", source_map=True),
