@@ -10,7 +10,6 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .manifests import bundler_manifests
 from .pipeline.cache import CACHE_NAME
 from .pipeline.cli import add_build_command, add_find_command, whole_number
 from .pipeline.compress_cmd import add_compress_command
@@ -140,9 +139,9 @@ def describe_root(index: StaticIndex) -> str:
         )
     text = f"{files} files"
     known = [
-        f"{len(names)} hashed per {rel}"
+        f"{count} hashed per {rel}"
         for r in index.roots
-        for rel, names in bundler_manifests(r.path).items()
+        for rel, count in r.bundler_manifests.items()
     ]
     if known:
         text += f" ({', '.join(known)})"

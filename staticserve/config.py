@@ -26,6 +26,10 @@ class ConfigError(ValueError):
     """A start-up problem: the message names the file or option and the fix."""
 
 
+class MissingRoot(ConfigError):
+    """A static root that is not a directory (and may not appear later)."""
+
+
 @dataclass(frozen=True)
 class Config:
     """Every option of staticserve; see README "Configuration" for each one.

@@ -21,8 +21,8 @@ import stat as stat_module
 import threading
 from time import monotonic
 
-from .config import Config, ConfigError
-from .manifests import bundler_hashed_names
+from .config import Config, ConfigError, MissingRoot
+from .manifests import bundler_manifests
 from .resource import (
     SIBLING_ENCODINGS,
     FileGone,
@@ -56,6 +56,7 @@ def normalize_prefix(prefix: str) -> str:
 
 class _Root:
     __slots__ = (
+        "bundler_manifests",
         "listed",
         "manifest_hashed",
         "manifest_tags",
@@ -74,6 +75,8 @@ class _Root:
         self.real = os.path.realpath(path)
         self.prefix = prefix
         self.manifest_hashed: set[str] = set()
+        # Bundler manifest (root-relative name) -> how many hashed files it names.
+        self.bundler_manifests: dict[str, int] = {}
         self.manifest_tags: dict[str, tuple[str, int | None]] = {}
         # The manifest's mtime: files modified later are not what it describes.
         self.manifest_written_ns: int | None = None
@@ -121,7 +124,7 @@ class StaticIndex:
         path = os.fspath(path)
         missing = not os.path.isdir(path)
         if missing and not self.config.autorefresh:
-            raise ConfigError(
+            raise MissingRoot(
                 f"staticserve: static root {path!r} is not a directory; create it, "
                 "run `staticserve build` / `collectstatic`, or fix the root option "
                 "(only autorefresh, for development, accepts a root that appears later)"
@@ -140,7 +143,9 @@ class StaticIndex:
         if self.config.manifest:
             listed = self._read_manifest(root)
             # Vite / webpack manifests: the files the bundler says it hashed.
-            root.manifest_hashed |= bundler_hashed_names(root.path)
+            for rel, names in bundler_manifests(root.path).items():
+                root.bundler_manifests[rel] = len(names)
+                root.manifest_hashed |= names
         # The build's manifest is the index's snapshot (no walk, no stat), but
         # it lists no dotfiles: include_dotfiles (.well-known/...) walks.
         if listed is not None and not (self.config.autorefresh or self.config.include_dotfiles):

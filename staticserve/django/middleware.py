@@ -30,7 +30,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
-from ..config import ConfigError
+from ..config import ConfigError, MissingRoot
 from ..files import BodyReader, FileChanged
 from ..http import REQUEST_HEADERS, marks_miss
 from ..loads import ThreadedLoads
@@ -133,14 +133,14 @@ def build_static_files(overrides: Mapping[str, Any] | None = None) -> StaticFile
 
 
 def _add_root(files: StaticFiles, root: str, prefix: str, setting: str, fix: str) -> None:
-    if not files.config.autorefresh and not os.path.isdir(root):
+    try:
+        files.add_files(root, prefix)
+    except MissingRoot:
         # The core's message lists every adapter's fixes; a Django user has one.
         raise ImproperlyConfigured(
             f"{setting} = {str(root)!r} is not a directory; {fix} (only "
             "STATICSERVE_AUTOREFRESH, on under DEBUG, accepts a root that appears later)"
-        )
-    try:
-        files.add_files(root, prefix)
+        ) from None
     except ConfigError as exc:
         raise ImproperlyConfigured(f"{setting} = {str(root)!r}: {exc}; {fix}") from None
 

@@ -99,10 +99,9 @@ def encode(data: Mapping[str, Any]) -> bytes:
 
 def _verified(raw: bytes) -> bool:
     """Whether ``raw`` ends with the checksum of the rest, as :func:`encode` writes it."""
-    end = len(raw) - len(b'"}') - 64
-    if end <= 0 or raw[end - len(_CHECKSUM) : end] != _CHECKSUM or not raw.endswith(b'"}'):
-        return False
-    return raw[end:-2] == _checksum(raw[: end - len(_CHECKSUM)] + b"}")
+    # JSON escapes every '"' inside a string, so the tail cannot occur in one.
+    body, tail, checksum = raw.rpartition(_CHECKSUM)
+    return bool(tail) and checksum == _checksum(body + b"}") + b'"}'
 
 
 def settings_key(**settings: object) -> str:

@@ -543,32 +543,19 @@ def _write_hashed(
 
 
 def _write_deferred(
-    root: Path,
-    names: list[str],
-    docs: Mapping[str, _Doc],
-    hashed: Mapping[str, str],
-    result: HashResult,
+    root: Path, names: list[str], hashed: Mapping[str, str], result: HashResult
 ) -> None:
-    """Write the first pass's hashed copies that ``strict`` held back, in name order.
+    """Write the hashed copies of ``names`` that a strict run held back, from their originals."""
 
-    Those are the names hashed in the first pass (not the cache's ``unchanged``
-    ones, whose copies exist, nor the ones that only keep their name).
-    """
-    todo = [
-        (name, hashed[name])
-        for name in names
-        if name not in docs and name in hashed and hashed[name] != name and name in result.entries
-    ]
-
-    def write(item: tuple[str, str]) -> HashResult:
-        name, new = item
+    def write(name: str) -> HashResult:
         local = HashResult()
+        original = root.joinpath(*name.split("/"))
         size = int(result.entries[name]["size"])
-        _write_hashed(root, new, None, local, same_as=root.joinpath(*name.split("/")), size=size)
+        _write_hashed(root, hashed[name], None, local, same_as=original, size=size)
         return local
 
     with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
-        for local in pool.map(write, todo):
+        for local in pool.map(write, names):
             result.written.extend(local.written)
 
 
@@ -620,6 +607,7 @@ def hash_and_rewrite(
     # references (images, fonts, plain scripts), which the first pass writes
     # at once otherwise, wait for the check (as names, not bytes).
     defer = strict and not dry_run
+    deferred: list[str] = []
 
     def first_pass(name: str) -> tuple[str, _Doc | None, HashResult]:
         local = HashResult()  # per task, merged in name order: deterministic warnings
@@ -655,6 +643,8 @@ def hash_and_rewrite(
                 docs[name] = doc
             else:
                 hashed[name] = local.paths[name]
+                if defer and name not in already_hashed:
+                    deferred.append(name)
 
     if strict and any(not m.source_map for m in result.missing):
         raise BuildError(
@@ -680,8 +670,7 @@ def hash_and_rewrite(
         if not _reaches(graph, target, name):
             graph[name].add(target)
     order = dependency_order(graph)  # a cycle stops a strict run before it writes
-    if defer:
-        _write_deferred(root, names, docs, hashed, result)
+    _write_deferred(root, deferred, hashed, result)
     for name in order:
         data = _render(docs[name], hashed)
         hashed[name] = hashed_name(name, data)
